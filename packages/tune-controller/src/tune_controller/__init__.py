@@ -1,0 +1,38 @@
+"""tune-controller: the Tuner, the driver loop and an in-process executor (no Ray needed)."""
+
+from importlib.metadata import version
+
+from tune_controller._callback import Callback
+from tune_controller._config import FailureConfig, RunConfig, StopCondition, TuneConfig
+from tune_controller._controller import TuneController
+from tune_controller._events import TrialEnded, TrialEvent, TrialReported
+from tune_controller._executor import Executor, Trainable
+from tune_controller._inprocess import InProcessExecutor
+from tune_controller._progress import ProgressReporter
+from tune_controller._result_grid import Result, ResultGrid
+from tune_controller._session import TrialLaunch, TrialRunSession, TrialStopped
+from tune_controller._tuner import Tuner
+
+__version__ = version("tune-controller")
+
+__all__ = [
+    "Callback",
+    "Executor",
+    "FailureConfig",
+    "InProcessExecutor",
+    "ProgressReporter",
+    "Result",
+    "ResultGrid",
+    "RunConfig",
+    "StopCondition",
+    "Trainable",
+    "TrialEnded",
+    "TrialEvent",
+    "TrialLaunch",
+    "TrialReported",
+    "TrialRunSession",
+    "TrialStopped",
+    "TuneConfig",
+    "TuneController",
+    "Tuner",
+]

@@ -1,0 +1,71 @@
+"""Experiment configuration, with Ray Tune's names and defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tune_schedulers import TrialScheduler
+from tune_search import Searcher
+
+if TYPE_CHECKING:
+    from tune_controller._callback import Callback
+
+StopCondition = Mapping[str, float] | Callable[[str, Mapping[str, Any]], bool]
+"""``{"metric": threshold}`` (stop once ``result[metric] >= threshold``) or ``f(trial_id, result)``."""
+
+
+@dataclass
+class TuneConfig:
+    """What to search and how: the metric, the searcher, the scheduler, the budget."""
+
+    metric: str | None = None
+    mode: str | None = None
+    search_alg: Searcher | None = None
+    scheduler: TrialScheduler | None = None
+    num_samples: int = 1
+    max_concurrent_trials: int | None = None
+    time_budget_s: float | None = None
+    reuse_actors: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in (None, "min", "max"):
+            raise ValueError(f"TuneConfig.mode must be 'min' or 'max', got {self.mode!r}")
+        if self.num_samples == 0 or self.num_samples < -1:
+            raise ValueError(
+                f"TuneConfig.num_samples must be a positive number or -1 (sample until stopped), "
+                f"got {self.num_samples}"
+            )
+        if self.max_concurrent_trials is not None and self.max_concurrent_trials < 1:
+            raise ValueError(
+                f"TuneConfig.max_concurrent_trials must be >= 1 or None, got {self.max_concurrent_trials}"
+            )
+        if self.time_budget_s is not None and not self.time_budget_s > 0:
+            raise ValueError(f"TuneConfig.time_budget_s must be > 0, got {self.time_budget_s}")
+
+
+@dataclass
+class FailureConfig:
+    """How to handle failing trials: retries from the latest checkpoint, or stop everything."""
+
+    max_failures: int = 0
+    fail_fast: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_failures < -1:
+            raise ValueError(
+                f"FailureConfig.max_failures must be >= 0, or -1 for unlimited retries, got {self.max_failures}"
+            )
+
+
+@dataclass
+class RunConfig:
+    """Where results go, when trials stop, and who is told about progress."""
+
+    name: str | None = None
+    storage_path: str | None = None
+    stop: StopCondition | None = None
+    callbacks: Sequence[Callback] = field(default_factory=list)
+    failure_config: FailureConfig = field(default_factory=FailureConfig)
+    verbose: int = 1

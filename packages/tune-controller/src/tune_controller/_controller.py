@@ -1,0 +1,296 @@
+"""The driver loop: ask the searcher, obey the scheduler, drive the executor, keep every result."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tune_schedulers import TrialScheduler
+from tune_search import FINISHED, Searcher
+from tune_trial import Decision, Resources, Trial, TrialContext, TrialStatus, TuneError
+
+from tune_controller._callback import Callback
+from tune_controller._config import FailureConfig, StopCondition
+from tune_controller._events import TrialEnded, TrialEvent, TrialReported
+from tune_controller._executor import Executor
+from tune_controller._result_grid import Result
+from tune_controller._session import TrialLaunch
+
+logger = logging.getLogger(__name__)
+
+_POLL_TIMEOUT_S = 1.0
+
+
+class TuneController:
+    """Runs one experiment to its end and returns one :class:`Result` per trial.
+
+    Per event the loop does constant work: trials are looked up by id, and only the few waiting
+    trials (created on demand, when a slot is free) are offered to the scheduler.
+    """
+
+    def __init__(
+        self,
+        *,
+        experiment_dir: Path,
+        experiment_name: str,
+        trainable_name: str,
+        executor: Executor,
+        searcher: Searcher,
+        scheduler: TrialScheduler,
+        max_trials: int | None,
+        resources: Resources,
+        max_concurrent_trials: int | None,
+        time_budget_s: float | None,
+        stop: StopCondition | None,
+        failure_config: FailureConfig,
+        callbacks: Sequence[Callback],
+    ) -> None:
+        self._experiment_dir = experiment_dir
+        self._experiment_name = experiment_name
+        self._trainable_name = trainable_name
+        self._executor = executor
+        self._searcher = searcher
+        self._scheduler = scheduler
+        self._max_trials = max_trials
+        self._resources = resources
+        self._max_concurrent = max_concurrent_trials
+        self._time_budget_s = time_budget_s
+        self._should_stop = _stop_predicate(stop)
+        self._failure_config = failure_config
+        self._callbacks = list(callbacks)
+        self._trials: list[Trial] = []
+        self._by_id: dict[str, Trial] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}
+        self._waiting: dict[str, Trial] = {}
+        self._running: set[str] = set()
+        self._pausing: set[str] = set()
+        self._stopping: set[str] = set()
+        self._searcher_finished = False
+        self._id_prefix = uuid.uuid4().hex[:5]
+        self._iteration = 0
+
+    def run(self) -> list[Result]:
+        started = time.monotonic()
+        milestones = self._scheduler.milestones()
+        self._decision_points = None if milestones is None else frozenset(milestones)
+        try:
+            while True:
+                self._iteration += 1
+                self._notify("on_step_begin")
+                if self._time_budget_s is not None and time.monotonic() - started >= self._time_budget_s:
+                    self._end_experiment("time budget of %.1f s reached" % self._time_budget_s)
+                else:
+                    self._fill_slots()
+                if not self._running:
+                    if self._waiting:
+                        raise TuneError(
+                            f"{type(self._scheduler).__name__}.choose_trial_to_run() chose none of the "
+                            f"{len(self._waiting)} waiting trials while no trial runs: the experiment "
+                            "cannot make progress"
+                        )
+                    if self._searcher_finished:
+                        break
+                    raise TuneError(
+                        f"{type(self._searcher).__name__}.suggest() answered None (ask later) while no "
+                        "trial runs: nothing can ever change its answer"
+                    )
+                for event in self._executor.poll(_POLL_TIMEOUT_S):
+                    self._handle(event)
+                self._notify("on_step_end")
+        finally:
+            self._executor.shutdown()
+        for callback in self._callbacks:
+            callback.on_experiment_end(self._trials)
+        return [self._result(trial) for trial in self._trials]
+
+    # -- starting trials ---------------------------------------------------------------------
+
+    def _fill_slots(self) -> None:
+        while self._max_concurrent is None or len(self._running) < self._max_concurrent:
+            if not self._executor.can_start(self._resources):
+                return
+            if not self._waiting and not self._create_trial():
+                return
+            trial = self._scheduler.choose_trial_to_run(list(self._waiting.values()))
+            if trial is None:
+                return
+            self._start(trial)
+
+    def _create_trial(self) -> bool:
+        if self._searcher_finished:
+            return False
+        if self._max_trials is not None and len(self._trials) >= self._max_trials:
+            self._searcher_finished = True
+            return False
+        trial_id = f"{self._id_prefix}_{len(self._trials):05d}"
+        suggestion = self._searcher.suggest(trial_id)
+        if suggestion == FINISHED:
+            self._searcher_finished = True
+            return False
+        if suggestion is None:
+            return False
+        assert isinstance(suggestion, dict)
+        self._executor.check_feasible(trial_id, self._resources)
+        trial = Trial(trial_id=trial_id, config=suggestion, resources=self._resources)
+        self._trials.append(trial)
+        self._by_id[trial_id] = trial
+        self._history[trial_id] = []
+        self._waiting[trial_id] = trial
+        self._scheduler.on_trial_add(trial)
+        return True
+
+    def _start(self, trial: Trial) -> None:
+        del self._waiting[trial.trial_id]
+        last = trial.last_result or {}
+        trial.set_status(TrialStatus.RUNNING)
+        self._running.add(trial.trial_id)
+        launch = TrialLaunch(
+            trial_id=trial.trial_id,
+            config=dict(trial.config),
+            context=TrialContext(
+                trial_id=trial.trial_id,
+                trial_name=f"{self._trainable_name}_{trial.trial_id}",
+                trial_dir=str(self._trial_dir(trial)),
+                experiment_name=self._experiment_name,
+                resources=trial.resources,
+            ),
+            checkpoint=trial.checkpoint,
+            start_iteration=int(last.get("training_iteration", 0)) if trial.checkpoint else 0,
+            time_offset_s=float(last.get("time_total_s", 0.0)) if trial.checkpoint else 0.0,
+            decision_points=self._decision_points,
+        )
+        self._trial_dir(trial).mkdir(parents=True, exist_ok=True)
+        self._executor.start(launch, trial.resources)
+        self._notify("on_trial_start", trial=trial)
+
+    def _trial_dir(self, trial: Trial) -> Path:
+        return self._experiment_dir / f"{self._trainable_name}_{trial.trial_id}"
+
+    # -- handling events ---------------------------------------------------------------------
+
+    def _handle(self, event: TrialEvent) -> None:
+        trial = self._by_id[event.trial_id]
+        if isinstance(event, TrialReported):
+            self._on_result(trial, event)
+        else:
+            self._on_ended(trial, event)
+
+    def _on_result(self, trial: Trial, event: TrialReported) -> None:
+        result = event.result
+        trial.last_result = result
+        if event.checkpoint is not None:
+            trial.checkpoint = event.checkpoint
+        self._history[trial.trial_id].append(result)
+        self._notify("on_trial_result", trial=trial, result=result)
+        if trial.trial_id in self._stopping or trial.trial_id in self._pausing:
+            # Reported after the decision to end it: kept, but no longer decided upon.
+            if event.awaits_decision:
+                self._executor.decide(trial.trial_id, Decision.STOP)
+            return
+        decision = self._scheduler.on_trial_result(trial, result)
+        self._searcher.on_trial_result(trial.trial_id, result)
+        if self._should_stop(trial.trial_id, result):
+            self._stopping.add(trial.trial_id)
+            self._scheduler.on_trial_remove(trial)
+            decision = Decision.STOP
+        elif decision is Decision.STOP:
+            self._stopping.add(trial.trial_id)
+        elif decision is Decision.PAUSE:
+            self._pausing.add(trial.trial_id)
+        if event.awaits_decision:
+            self._executor.decide(trial.trial_id, decision)
+        elif decision is not Decision.CONTINUE:
+            self._executor.stop(trial.trial_id)
+
+    def _on_ended(self, trial: Trial, event: TrialEnded) -> None:
+        trial_id = trial.trial_id
+        self._running.discard(trial_id)
+        stopped_by_us = trial_id in self._stopping
+        self._stopping.discard(trial_id)
+        if event.error is not None:
+            self._on_failure(trial, event.error)
+        elif trial_id in self._pausing:
+            self._pausing.discard(trial_id)
+            trial.set_status(TrialStatus.PAUSED)
+            self._waiting[trial_id] = trial
+        else:
+            trial.set_status(TrialStatus.TERMINATED)
+            if not stopped_by_us:
+                self._scheduler.on_trial_complete(trial, trial.last_result)
+            self._searcher.on_trial_complete(trial_id, trial.last_result)
+            self._notify("on_trial_complete", trial=trial)
+
+    def _on_failure(self, trial: Trial, error: str) -> None:
+        trial.num_failures += 1
+        self._pausing.discard(trial.trial_id)
+        allowed = self._failure_config.max_failures
+        if not self._failure_config.fail_fast and (allowed < 0 or trial.num_failures <= allowed):
+            logger.warning(
+                "Trial %s failed (failure %d); retrying from %s:\n%s",
+                trial.trial_id,
+                trial.num_failures,
+                trial.checkpoint or "the start",
+                error,
+            )
+            trial.set_status(TrialStatus.PENDING)
+            self._waiting[trial.trial_id] = trial
+            return
+        trial.error = error
+        trial.set_status(TrialStatus.ERROR)
+        self._scheduler.on_trial_error(trial)
+        self._searcher.on_trial_complete(trial.trial_id, trial.last_result, error=True)
+        self._notify("on_trial_error", trial=trial)
+        if self._failure_config.fail_fast:
+            self._end_experiment(f"trial {trial.trial_id} failed and fail_fast is set")
+            raise TuneError(f"Trial {trial.trial_id} failed (fail_fast is set):\n{error}")
+
+    def _end_experiment(self, reason: str) -> None:
+        """Stop every running trial and start no new one."""
+        logger.info("Ending the experiment: %s", reason)
+        self._searcher_finished = True
+        for trial_id in list(self._waiting):
+            trial = self._waiting.pop(trial_id)
+            trial.set_status(TrialStatus.TERMINATED)
+        for trial_id in self._running - self._stopping:
+            self._stopping.add(trial_id)
+            self._pausing.discard(trial_id)
+            self._executor.stop(trial_id)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _notify(self, hook: str, **kwargs: Any) -> None:
+        for callback in self._callbacks:
+            getattr(callback, hook)(self._iteration, self._trials, **kwargs)
+
+    def _result(self, trial: Trial) -> Result:
+        return Result(
+            config=dict(trial.config),
+            metrics=dict(trial.last_result or {}),
+            path=str(self._trial_dir(trial)),
+            checkpoint=trial.checkpoint,
+            error=trial.error,
+            status=trial.status,
+            metrics_history=tuple(self._history[trial.trial_id]),
+        )
+
+
+def _stop_predicate(stop: StopCondition | None) -> Callable[[str, Mapping[str, Any]], bool]:
+    if stop is None:
+        return lambda trial_id, result: False
+    if callable(stop):
+        return stop
+    thresholds = dict(stop)
+
+    def reached(trial_id: str, result: Mapping[str, Any]) -> bool:
+        for key, threshold in thresholds.items():
+            value = result.get(key)
+            if isinstance(value, (int, float)) and not math.isnan(value) and value >= threshold:
+                return True
+        return False
+
+    return reached

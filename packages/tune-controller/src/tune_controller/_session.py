@@ -1,0 +1,175 @@
+"""The in-trial session both executors use: it turns ``report`` calls into events.
+
+The trial runs in its own thread (in this process, or inside a Ray actor). Each ``report`` appends
+an event to a bounded buffer that the executor drains in batches. The trial blocks only when a
+decision about it is due (the scheduler declared this iteration a milestone) or the buffer is full.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import traceback
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
+
+from tune_controller._events import TrialEnded, TrialEvent, TrialReported
+
+
+class TrialStopped(BaseException):
+    """Unwinds a trial's code after it was told to stop or pause.
+
+    A ``BaseException`` so that a trainable's ``except Exception`` does not swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class TrialLaunch:
+    """Everything an executor needs to start (or resume) one trial."""
+
+    trial_id: str
+    config: dict[str, Any]
+    context: TrialContext
+    checkpoint: Checkpoint | None = None
+    start_iteration: int = 0
+    time_offset_s: float = 0.0
+    decision_points: Collection[int] | None = None
+    """Iterations at which the trial waits for a decision; ``None`` waits at every one."""
+
+
+class TrialRunSession:
+    """Implements :class:`tune_trial.TrialSession` for one run of one trial."""
+
+    def __init__(
+        self,
+        launch: TrialLaunch,
+        max_buffered: int = 256,
+        on_event: Callable[[], None] | None = None,
+    ) -> None:
+        self._launch = launch
+        self._decision_points = (
+            None if launch.decision_points is None else frozenset(launch.decision_points)
+        )
+        self._max_buffered = max_buffered
+        self._on_event = on_event
+        self._condition = threading.Condition()
+        self._events: list[TrialEvent] = []
+        self._verdict: Decision | None = None
+        self._stop_requested = False
+        self._ended = False
+        self._iteration = launch.start_iteration
+        self._started = time.monotonic()
+        self._last_report = self._started
+
+    # -- the trial's side -------------------------------------------------------------------
+
+    def get_context(self) -> TrialContext:
+        return self._launch.context
+
+    def get_checkpoint(self) -> Checkpoint | None:
+        return self._launch.checkpoint
+
+    def report(self, metrics: Mapping[str, Any], checkpoint: Checkpoint | None = None) -> None:
+        clashes = sorted(set(metrics) & (result_keys.AUTO_FILLED_KEYS - {result_keys.DONE}))
+        if clashes:
+            raise ValueError(
+                f"Trial {self._launch.trial_id}: report() got {clashes}, which the session fills in "
+                "itself; rename these metrics"
+            )
+        self._iteration += 1
+        now = time.monotonic()
+        result = {
+            **metrics,
+            result_keys.TRAINING_ITERATION: self._iteration,
+            result_keys.TIME_THIS_ITER_S: now - self._last_report,
+            result_keys.TIME_TOTAL_S: self._launch.time_offset_s + now - self._started,
+            result_keys.TIMESTAMP: time.time(),
+            result_keys.TRIAL_ID: self._launch.trial_id,
+        }
+        self._last_report = now
+        kept = self._persist(checkpoint) if checkpoint is not None else None
+        due = self._decision_points is None or self._iteration in self._decision_points
+        self._push(TrialReported(self._launch.trial_id, result, kept, awaits_decision=due))
+        if due:
+            self._await_verdict()
+        elif self._stop_requested:
+            raise TrialStopped
+
+    def _persist(self, checkpoint: Checkpoint) -> Checkpoint:
+        """Copy the checkpoint into the trial directory before ``report`` returns."""
+        target = Path(self._launch.context.trial_dir) / f"checkpoint_{self._iteration:06d}"
+        if Path(checkpoint.path).resolve() != target.resolve():
+            shutil.copytree(checkpoint.path, target, dirs_exist_ok=True)
+        return Checkpoint(target)
+
+    def _push(self, event: TrialEvent) -> None:
+        with self._condition:
+            while len(self._events) >= self._max_buffered and not self._stop_requested:
+                self._condition.wait()
+            self._events.append(event)
+            self._condition.notify_all()
+        if self._on_event is not None:
+            self._on_event()
+
+    def _await_verdict(self) -> None:
+        with self._condition:
+            while self._verdict is None and not self._stop_requested:
+                self._condition.wait()
+            verdict, self._verdict = self._verdict, None
+        if self._stop_requested or verdict is not Decision.CONTINUE:
+            raise TrialStopped
+
+    # -- the executor's side ----------------------------------------------------------------
+
+    def run(self, trainable: Callable[[dict[str, Any]], Any]) -> None:
+        """Run ``trainable`` to its end with this session bound; always ends with a TrialEnded."""
+        trial_id = self._launch.trial_id
+        try:
+            with bind_session(self):
+                output = trainable(self._launch.config)
+                if isinstance(output, Mapping):
+                    self.report(output)  # Ray Tune's convention: a returned dict is a final result
+        except TrialStopped:
+            self._push(TrialEnded(trial_id, stopped=True))
+        except BaseException as error:  # noqa: BLE001 - every failure of user code becomes an event
+            self._push(TrialEnded(trial_id, error=_user_traceback(error)))
+        else:
+            self._push(TrialEnded(trial_id))
+        finally:
+            with self._condition:
+                self._ended = True
+                self._condition.notify_all()
+
+    def take_events(self, timeout: float | None) -> list[TrialEvent]:
+        """Everything reported since the last call; waits up to ``timeout`` for at least one event."""
+        with self._condition:
+            if not self._events and not self._ended:
+                self._condition.wait(timeout)
+            events, self._events = self._events, []
+            self._condition.notify_all()
+            return events
+
+    def decide(self, decision: Decision) -> None:
+        """Answer the report that is waiting for a decision."""
+        with self._condition:
+            self._verdict = decision
+            self._condition.notify_all()
+
+    def request_stop(self) -> None:
+        """Stop the trial at its next ``report`` (or now, if it is waiting in one)."""
+        with self._condition:
+            self._stop_requested = True
+            self._condition.notify_all()
+
+
+def _user_traceback(error: BaseException) -> str:
+    """The traceback from the user's code down, without the frames of :meth:`TrialRunSession.run`."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code is TrialRunSession.run.__code__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))

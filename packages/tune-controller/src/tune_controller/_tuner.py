@@ -1,0 +1,120 @@
+"""Tuner: the entry point that checks the experiment's setup and runs the driver loop."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+
+from tune_schedulers import FIFOScheduler
+from tune_search import BasicVariantGenerator
+from tune_trial import Resources, TuneError
+
+from tune_controller._config import RunConfig, TuneConfig
+from tune_controller._controller import TuneController
+from tune_controller._executor import Executor, Trainable
+from tune_controller._inprocess import InProcessExecutor
+from tune_controller._progress import ProgressReporter
+from tune_controller._result_grid import ResultGrid
+
+DEFAULT_STORAGE_PATH = "~/tune_results"
+
+
+class Tuner:
+    """Tune ``trainable`` over ``param_space``.
+
+    The executor decides where trials run; this package's default runs them on threads of the
+    current process. The ``tune`` meta-package's Tuner runs them on Ray.
+    """
+
+    def __init__(
+        self,
+        trainable: Trainable,
+        *,
+        param_space: Mapping[str, Any] | None = None,
+        tune_config: TuneConfig | None = None,
+        run_config: RunConfig | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        if not callable(trainable):
+            raise TypeError(
+                f"Tuner: trainable must be a function taking a config dict, got {type(trainable).__name__}"
+            )
+        self._trainable = trainable
+        self._param_space = dict(param_space or {})
+        self._tune_config = tune_config or TuneConfig()
+        self._run_config = run_config or RunConfig()
+        self._executor = executor
+        self._results: ResultGrid | None = None
+        _check_picklable(self._param_space)
+
+    def _default_executor(self) -> Executor:
+        return InProcessExecutor()
+
+    def fit(self) -> ResultGrid:
+        """Run the experiment to its end; failed trials are in the grid, not raised."""
+        tune_config, run_config = self._tune_config, self._run_config
+        searcher = tune_config.search_alg or BasicVariantGenerator()
+        scheduler = tune_config.scheduler or FIFOScheduler()
+        searcher.set_search_properties(
+            tune_config.metric, tune_config.mode, self._param_space, num_samples=tune_config.num_samples
+        )
+        scheduler.set_search_properties(tune_config.metric, tune_config.mode)
+        trainable_name = getattr(self._trainable, "__name__", type(self._trainable).__name__)
+        name = run_config.name or f"{trainable_name}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
+        experiment_dir = _experiment_dir(run_config.storage_path, name)
+        callbacks = list(run_config.callbacks)
+        if run_config.verbose and not any(isinstance(c, ProgressReporter) for c in callbacks):
+            callbacks.append(ProgressReporter())
+        for callback in callbacks:
+            callback.setup(metric=tune_config.metric, mode=tune_config.mode, experiment_dir=str(experiment_dir))
+        executor = self._executor or self._default_executor()
+        executor.setup(self._trainable)
+        controller = TuneController(
+            experiment_dir=experiment_dir,
+            experiment_name=name,
+            trainable_name=trainable_name,
+            executor=executor,
+            searcher=searcher,
+            scheduler=scheduler,
+            max_trials=searcher.max_trials(tune_config.num_samples),
+            resources=Resources(),
+            max_concurrent_trials=tune_config.max_concurrent_trials,
+            time_budget_s=tune_config.time_budget_s,
+            stop=run_config.stop,
+            failure_config=run_config.failure_config,
+            callbacks=callbacks,
+        )
+        self._results = ResultGrid(controller.run(), metric=tune_config.metric, mode=tune_config.mode)
+        return self._results
+
+    def get_results(self) -> ResultGrid:
+        """The results of the last :meth:`fit`."""
+        if self._results is None:
+            raise TuneError("Tuner.get_results(): fit() has not run yet")
+        return self._results
+
+
+def _experiment_dir(storage_path: str | None, name: str) -> Path:
+    root = Path(os.path.expanduser(storage_path or DEFAULT_STORAGE_PATH))
+    directory = root / name
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise TuneError(f"storage_path {str(root)!r} is not writable: {error}") from error
+    if not os.access(directory, os.W_OK):
+        raise TuneError(f"storage_path {str(root)!r} is not writable")
+    return directory
+
+
+def _check_picklable(param_space: Mapping[str, Any]) -> None:
+    """Trials may run in other processes: find an unpicklable value now, and name its key."""
+    for key, value in param_space.items():
+        try:
+            cloudpickle.dumps(value)
+        except Exception as error:
+            raise TypeError(f"param_space[{key!r}] cannot be pickled ({error}); trials could not receive it") from error

@@ -1,0 +1,78 @@
+"""The TrialScheduler contract: pure decisions about trials, given their results.
+
+A scheduler never calls into a controller or an executor. It is told about trials and results and
+answers with a :class:`~tune_trial.Decision`, so it can be embedded in a plain training loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from tune_trial import Decision, Trial
+
+
+class TrialScheduler:
+    """Base class of every scheduler; the defaults let every trial run to its end."""
+
+    CONTINUE = Decision.CONTINUE
+    PAUSE = Decision.PAUSE
+    STOP = Decision.STOP
+
+    def __init__(self, metric: str | None = None, mode: str | None = None) -> None:
+        if mode not in (None, "min", "max"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'min' or 'max', got {mode!r}")
+        self.metric = metric
+        self.mode = mode
+
+    def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
+        """Receive the experiment's metric and mode where the scheduler was given none."""
+        if self.metric is None:
+            self.metric = metric
+        if self.mode is None:
+            self.mode = mode
+        return True
+
+    def milestones(self) -> Collection[int] | None:
+        """Iterations at which this scheduler may decide something other than CONTINUE.
+
+        ``None`` means any result may matter, so an executor delivers every result before the
+        trial goes on. An empty collection means no decision is ever due: trials may run ahead,
+        with results streamed back in batches.
+        """
+        return None
+
+    def on_trial_add(self, trial: Trial) -> None:
+        """A new trial joined the experiment."""
+
+    def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision:
+        """A trial reported; say what it should do next."""
+        return Decision.CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:
+        """A trial finished by itself (its trainable returned)."""
+
+    def on_trial_error(self, trial: Trial) -> None:
+        """A trial failed."""
+
+    def on_trial_remove(self, trial: Trial) -> None:
+        """A trial was stopped by someone other than this scheduler (a stopper, the user)."""
+
+    def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:
+        """Which of the waiting trials (pending or paused, oldest first) to start next, if any."""
+        return candidates[0] if candidates else None
+
+    def get_state(self) -> dict[str, Any]:
+        """JSON-able state, enough for :meth:`set_state` to continue with identical decisions."""
+        return {"metric": self.metric, "mode": self.mode}
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        self.metric = state["metric"]
+        self.mode = state["mode"]
+
+
+class FIFOScheduler(TrialScheduler):
+    """Runs trials in the order they were added, each to its end."""
+
+    def milestones(self) -> Collection[int]:
+        return ()

@@ -1,0 +1,182 @@
+"""Walking a nested search space: validation with parameter paths, grids, and resolution."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tune_search._domains import Domain, Function
+from tune_search._paths import Path, format_path
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A validated search space: its nested template and where its parameters sit in it."""
+
+    template: Any
+    domains: tuple[tuple[Path, Domain], ...]
+    functions: tuple[tuple[Path, Function], ...]
+    grids: tuple[tuple[Path, tuple[Any, ...]], ...]
+
+    @property
+    def grid_size(self) -> int:
+        """How many configurations the grid parameters span (1 without any)."""
+        size = 1
+        for _, values in self.grids:
+            size *= len(values)
+        return size
+
+    def grid_points(self) -> Iterator[dict[Path, Any]]:
+        """Every combination of grid values; the last grid parameter varies fastest."""
+        paths = [path for path, _ in self.grids]
+        for combination in itertools.product(*(values for _, values in self.grids)):
+            yield dict(zip(paths, combination))
+
+    def resolve(self, rng: np.random.Generator, fixed: Mapping[Path, Any] | None = None) -> dict[str, Any]:
+        """A concrete config: ``fixed`` values (grid points) first, then samples, then functions."""
+        config: Any = copy.deepcopy(self.template)
+        assigned = dict(fixed or {})
+        for path, domain in self.domains:
+            if path not in assigned:
+                assigned[path] = domain.sample(rng)
+        for path, value in assigned.items():
+            _assign(config, path, value)
+        pending = {path: function for path, function in self.functions if path not in assigned}
+        for path in pending:
+            _assign(config, path, _UNRESOLVED)
+        _resolve_functions(config, pending)
+        if not isinstance(config, dict):
+            raise ValueError(f"a search space must be a dict at its top level, got {type(config).__name__}")
+        return config
+
+
+def parse_space(space: Mapping[str, Any]) -> SearchSpace:
+    """Check ``space`` and index its parameters, raising ``ValueError`` that names the parameter path."""
+    if not isinstance(space, Mapping):
+        raise ValueError(f"param_space must be a dict, got {type(space).__name__}")
+    domains: list[tuple[Path, Domain]] = []
+    functions: list[tuple[Path, Function]] = []
+    grids: list[tuple[Path, tuple[Any, ...]]] = []
+
+    def walk(node: Any, path: Path) -> None:
+        if isinstance(node, Function):
+            _raise_problems(node, path)
+            functions.append((path, node))
+        elif isinstance(node, Domain):
+            _raise_problems(node, path)
+            domains.append((path, node))
+        elif _is_grid(node):
+            values = node["grid_search"]
+            if not isinstance(values, (list, tuple)) or not values:
+                raise ValueError(f"{format_path(path)}: grid_search needs a non-empty list, got {values!r}")
+            grids.append((path, tuple(values)))
+        elif isinstance(node, Mapping):
+            for key, child in node.items():
+                walk(child, (*path, key))
+        elif isinstance(node, (list, tuple)):
+            for index, child in enumerate(node):
+                walk(child, (*path, index))
+
+    walk(space, ())
+    return SearchSpace(dict(space), tuple(domains), tuple(functions), tuple(grids))
+
+
+def _is_grid(node: Any) -> bool:
+    return isinstance(node, Mapping) and len(node) == 1 and "grid_search" in node
+
+
+def _raise_problems(domain: Domain, path: Path) -> None:
+    problems = domain.problems()
+    if problems:
+        raise ValueError(f"{format_path(path)}: {'; '.join(problems)}")
+
+
+def _assign(config: Any, path: Path, value: Any) -> None:
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    if isinstance(node, tuple):
+        raise ValueError(f"{format_path(path)}: parameters inside tuples are not supported, use a list")
+    node[path[-1]] = value
+
+
+class _Unresolved:
+    """Placeholder for a ``sample_from`` value not computed yet."""
+
+    def __repr__(self) -> str:
+        return "<unresolved>"
+
+
+_UNRESOLVED = _Unresolved()
+
+
+class _NotYetResolved(Exception):
+    def __init__(self, key: str | int) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _ConfigView:
+    """Read-only view of a partially resolved config for ``sample_from`` functions.
+
+    Allows both ``spec.config.x`` and ``spec.config["x"]`` (Ray Tune's users write both); reading a
+    value that is itself still waiting on a function defers the caller until that one is done.
+    """
+
+    def __init__(self, node: Any) -> None:
+        self._node = node
+
+    def _get(self, key: str | int) -> Any:
+        value = self._node[key]
+        if value is _UNRESOLVED:
+            raise _NotYetResolved(key)
+        return _ConfigView(value) if isinstance(value, (dict, list)) else value
+
+    def __getitem__(self, key: str | int) -> Any:
+        return self._get(key)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._get(key)
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self._get(key)
+        except KeyError:
+            return default
+
+
+class _Spec:
+    def __init__(self, config: Any) -> None:
+        self.config = _ConfigView(config)
+
+
+def _resolve_functions(config: Any, pending: dict[Path, Function]) -> None:
+    """Compute ``sample_from`` values in dependency order; a round without progress is a cycle."""
+    while pending:
+        progressed = False
+        for path, function in list(pending.items()):
+            try:
+                value = function.func(_Spec(config))
+            except _NotYetResolved:
+                continue
+            except Exception as error:
+                raise ValueError(
+                    f"{format_path(path)}: sample_from function raised {type(error).__name__}: {error}"
+                ) from error
+            _assign(config, path, value)
+            del pending[path]
+            progressed = True
+        if not progressed:
+            names = ", ".join(format_path(path) for path in pending)
+            raise ValueError(
+                f"{names}: sample_from functions depend on each other in a cycle "
+                "(or on a parameter that is never resolved)"
+            )
