@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -18,7 +17,7 @@ class Resources:
     cpu: float = 1.0
     gpu: float = 0.0
     memory: float = 0.0
-    custom: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    custom: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         amounts = {"cpu": self.cpu, "gpu": self.gpu, "memory": self.memory, **self.custom}
@@ -27,7 +26,11 @@ class Resources:
                 raise ValueError(
                     f"Resources: {name!r} must be a non-negative number, got {amount!r}"
                 )
-        object.__setattr__(self, "custom", MappingProxyType(dict(self.custom)))
+        object.__setattr__(self, "custom", dict(self.custom))
+
+    def __hash__(self) -> int:
+        # Executors pool idle workers by the resources they hold, so Resources must be hashable.
+        return hash((self.cpu, self.gpu, self.memory, frozenset(self.custom.items())))
 
     def as_dict(self) -> dict[str, float]:
         """Every non-zero amount by name, in the vocabulary Ray and the JSON journal use."""

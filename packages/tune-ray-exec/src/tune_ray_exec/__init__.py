@@ -1,0 +1,9 @@
+"""tune-ray-exec: run tune trials as Ray actors, from a laptop to a cluster."""
+
+from importlib.metadata import version
+
+from tune_ray_exec._executor import RayExecutor
+
+__version__ = version("tune-ray-exec")
+
+__all__ = ["RayExecutor"]

@@ -1,0 +1,46 @@
+"""tune: hyperparameter tuning on Ray with Ray Tune's API.
+
+Port Ray Tune code by changing ``from ray import tune`` to ``import tune``.
+"""
+
+from importlib.metadata import version
+
+from tune import schedulers, search
+from tune._tuner import Tuner
+from tune_controller import (
+    Callback,
+    FailureConfig,
+    ProgressReporter,
+    Result,
+    ResultGrid,
+    RunConfig,
+    TuneConfig,
+)
+from tune_search import choice, grid_search, loguniform, randint, sample_from, uniform
+from tune_trial import Checkpoint, TuneError, get_checkpoint, get_context, report
+
+__version__ = version("tune-hpo")
+
+__all__ = [
+    "Callback",
+    "Checkpoint",
+    "FailureConfig",
+    "ProgressReporter",
+    "Result",
+    "ResultGrid",
+    "RunConfig",
+    "TuneConfig",
+    "TuneError",
+    "Tuner",
+    "choice",
+    "get_checkpoint",
+    "get_context",
+    "grid_search",
+    "loguniform",
+    "randint",
+    "report",
+    "sample_from",
+    "schedulers",
+    "search",
+    "uniform",
+]

@@ -1,0 +1,5 @@
+"""``ray.tune.search``: searchers and the Searcher contract (from tune-search)."""
+
+from tune_search import BasicVariantGenerator, Searcher
+
+__all__ = ["BasicVariantGenerator", "Searcher"]
