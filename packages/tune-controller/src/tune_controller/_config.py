@@ -55,7 +55,8 @@ class FailureConfig:
     def __post_init__(self) -> None:
         if self.max_failures < -1:
             raise ValueError(
-                f"FailureConfig.max_failures must be >= 0, or -1 for unlimited retries, got {self.max_failures}"
+                "FailureConfig.max_failures must be >= 0, or -1 for unlimited retries, "
+                f"got {self.max_failures}"
             )
 
 

@@ -10,16 +10,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tune_schedulers import TrialScheduler
-from tune_search import FINISHED, Searcher
-from tune_trial import Decision, Resources, Trial, TrialContext, TrialStatus, TuneError
-
 from tune_controller._callback import Callback
 from tune_controller._config import FailureConfig, StopCondition
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor
 from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
+from tune_schedulers import TrialScheduler
+from tune_search import FINISHED, Searcher
+from tune_trial import Decision, Resources, Trial, TrialContext, TrialStatus, TuneError
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ class TuneController:
                 self._iteration += 1
                 self._notify("on_step_begin")
                 if self._time_budget_s is not None and time.monotonic() - started >= self._time_budget_s:
-                    self._end_experiment("time budget of %.1f s reached" % self._time_budget_s)
+                    self._end_experiment(f"time budget of {self._time_budget_s:.1f} s reached")
                 else:
                     self._fill_slots()
                 if not self._running:

@@ -6,10 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from tune_trial import Decision, Resources
-
 from tune_controller._events import TrialEvent
 from tune_controller._session import TrialLaunch
+from tune_trial import Decision, Resources
 
 Trainable = Callable[[dict[str, Any]], Any]
 

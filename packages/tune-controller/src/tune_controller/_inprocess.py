@@ -6,11 +6,10 @@ import os
 import queue
 import threading
 
-from tune_trial import Decision, Resources
-
 from tune_controller._events import TrialEnded, TrialEvent
 from tune_controller._executor import Executor, Trainable
 from tune_controller._session import TrialLaunch, TrialRunSession
+from tune_trial import Decision, Resources
 
 
 class InProcessExecutor(Executor):

@@ -61,16 +61,14 @@ class ResultGrid(Sequence[Result]):
     def get_best_result(
         self, metric: str | None = None, mode: str | None = None, scope: str = "last"
     ) -> Result:
-        """The result whose ``metric`` is best: its last value (``scope="last"``) or its best ever (``"all"``).
+        """The result whose ``metric`` is best, by last value (``scope="last"``) or best ever (``"all"``).
 
         Trials that never reported the metric, or reported NaN, are not candidates.
         """
         metric = metric or self._metric
         mode = mode or self._mode
         if metric is None or mode is None:
-            raise ValueError(
-                "get_best_result() needs a metric and a mode: pass them here or to TuneConfig"
-            )
+            raise ValueError("get_best_result() needs a metric and a mode: pass them here or to TuneConfig")
         if mode not in ("min", "max"):
             raise ValueError(f"get_best_result(): mode must be 'min' or 'max', got {mode!r}")
         if scope not in ("last", "all"):
@@ -84,9 +82,10 @@ class ResultGrid(Sequence[Result]):
                 else [entry.get(metric) for entry in result.metrics_history]
             )
             for value in values:
-                if isinstance(value, (int, float)) and not math.isnan(value):
-                    if best is None or sign * value < best[0]:
-                        best = (sign * value, result)
+                if not isinstance(value, (int, float)) or math.isnan(value):
+                    continue
+                if best is None or sign * value < best[0]:
+                    best = (sign * value, result)
         if best is None:
             raise TuneError(f"get_best_result(): no trial reported a numeric value for {metric!r}")
         return best[1]

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
-
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
+from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
 
 
 class TrialStopped(BaseException):
@@ -52,9 +51,7 @@ class TrialRunSession:
         on_event: Callable[[], None] | None = None,
     ) -> None:
         self._launch = launch
-        self._decision_points = (
-            None if launch.decision_points is None else frozenset(launch.decision_points)
-        )
+        self._decision_points = None if launch.decision_points is None else frozenset(launch.decision_points)
         self._max_buffered = max_buffered
         self._on_event = on_event
         self._condition = threading.Condition()
@@ -136,7 +133,7 @@ class TrialRunSession:
                     self.report(output)  # Ray Tune's convention: a returned dict is a final result
         except TrialStopped:
             self._push(TrialEnded(trial_id, stopped=True))
-        except BaseException as error:  # noqa: BLE001 - every failure of user code becomes an event
+        except BaseException as error:
             self._push(TrialEnded(trial_id, error=_user_traceback(error)))
         else:
             self._push(TrialEnded(trial_id))

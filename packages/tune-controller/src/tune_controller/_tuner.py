@@ -10,16 +10,15 @@ from typing import Any
 
 import cloudpickle
 
-from tune_schedulers import FIFOScheduler
-from tune_search import BasicVariantGenerator
-from tune_trial import Resources, TuneError
-
 from tune_controller._config import RunConfig, TuneConfig
 from tune_controller._controller import TuneController
 from tune_controller._executor import Executor, Trainable
 from tune_controller._inprocess import InProcessExecutor
 from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import ResultGrid
+from tune_schedulers import FIFOScheduler
+from tune_search import BasicVariantGenerator
+from tune_trial import Resources, TuneError
 
 DEFAULT_STORAGE_PATH = "~/tune_results"
 
@@ -71,7 +70,9 @@ class Tuner:
         if run_config.verbose and not any(isinstance(c, ProgressReporter) for c in callbacks):
             callbacks.append(ProgressReporter())
         for callback in callbacks:
-            callback.setup(metric=tune_config.metric, mode=tune_config.mode, experiment_dir=str(experiment_dir))
+            callback.setup(
+                metric=tune_config.metric, mode=tune_config.mode, experiment_dir=str(experiment_dir)
+            )
         executor = self._executor or self._default_executor()
         executor.setup(self._trainable)
         controller = TuneController(
@@ -117,4 +118,6 @@ def _check_picklable(param_space: Mapping[str, Any]) -> None:
         try:
             cloudpickle.dumps(value)
         except Exception as error:
-            raise TypeError(f"param_space[{key!r}] cannot be pickled ({error}); trials could not receive it") from error
+            raise TypeError(
+                f"param_space[{key!r}] cannot be pickled ({error}); trials could not receive it"
+            ) from error

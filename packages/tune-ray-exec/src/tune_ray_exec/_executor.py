@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import ray
 from ray.actor import ActorHandle
@@ -23,7 +23,7 @@ _LONG_POLL_S = 1.0
 
 @dataclass
 class _Running:
-    actor: ActorHandle
+    actor: ActorHandle[TrialActor]
     resources: Resources
     fetch: Any  # the ObjectRef of the outstanding take_events call
 
@@ -42,14 +42,15 @@ class RayExecutor(Executor):
         self._trainable_box: list[Any] | None = None
         self._running: dict[str, _Running] = {}
         self._trial_of_fetch: dict[Any, str] = {}
-        self._idle: defaultdict[Resources, list[ActorHandle]] = defaultdict(list)
+        self._idle: defaultdict[Resources, list[ActorHandle[TrialActor]]] = defaultdict(list)
         self._used: defaultdict[str, float] = defaultdict(float)
         self._cluster: dict[str, float] = {}
 
     def setup(self, trainable: Trainable) -> None:
         if not ray.is_initialized():
             ray.init()
-        self._cluster = {name: float(amount) for name, amount in ray.cluster_resources().items()}
+        cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+        self._cluster = {name: float(amount) for name, amount in cluster.items()}
         self._trainable_box = [ray.put(trainable)]
 
     def can_start(self, resources: Resources) -> bool:
@@ -76,7 +77,7 @@ class RayExecutor(Executor):
         self._running[launch.trial_id] = _Running(actor, resources, fetch)
         self._trial_of_fetch[fetch] = launch.trial_id
 
-    def _new_actor(self, resources: Resources) -> ActorHandle:
+    def _new_actor(self, resources: Resources) -> ActorHandle[TrialActor]:
         options: dict[str, Any] = {
             "num_cpus": resources.cpu,
             "num_gpus": resources.gpu,
@@ -86,7 +87,8 @@ class RayExecutor(Executor):
             options["memory"] = resources.memory
         if resources.custom:
             options["resources"] = dict(resources.custom)
-        return ray.remote(TrialActor).options(**options).remote()  # type: ignore[no-any-return]
+        actor_class = ray.remote(TrialActor)
+        return cast("ActorHandle[TrialActor]", actor_class.options(**options).remote())
 
     def _fetch(self, trial_id: str, running: _Running) -> None:
         running.fetch = running.actor.take_events.remote(trial_id, _LONG_POLL_S)

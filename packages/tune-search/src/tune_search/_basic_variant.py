@@ -110,5 +110,6 @@ def _flatten(point: Mapping[str, Any], prefix: Path = ()) -> dict[Path, Any]:
         if isinstance(value, Mapping):
             flat.update(_flatten(value, (*prefix, key)))
         else:
-            flat[(*prefix, key)] = value
+            path: Path = (*prefix, key)
+            flat[path] = value
     return flat

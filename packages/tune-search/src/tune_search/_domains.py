@@ -32,27 +32,15 @@ class Float(Domain):
     """A real number in ``[low, high)``; on a log scale when ``log_base`` is set.
 
     ``q`` rounds samples to multiples of ``q``, which makes ``high`` reachable.
-    A normal distribution (``mean``/``sd``) has no bounds.
     """
 
-    low: float | None = None
-    high: float | None = None
+    low: float
+    high: float
     log_base: float | None = None
     q: float | None = None
-    mean: float | None = None
-    sd: float | None = None
-
-    @property
-    def is_normal(self) -> bool:
-        return self.mean is not None
 
     def problems(self) -> list[str]:
         found = _quantisation_problems(self.q)
-        if self.is_normal:
-            if self.sd is None or not self.sd > 0:
-                found.append(f"sd must be > 0, got {self.sd}")
-            return found
-        assert self.low is not None and self.high is not None
         if not self.low < self.high:
             found.append(f"low must be < high, got low={self.low}, high={self.high}")
         if self.log_base is not None:
@@ -63,18 +51,31 @@ class Float(Domain):
         return found
 
     def sample(self, rng: np.random.Generator) -> float:
-        if self.is_normal:
-            assert self.mean is not None and self.sd is not None
-            value = float(rng.normal(self.mean, self.sd))
-        elif self.log_base is not None:
-            assert self.low is not None and self.high is not None
-            log = math.log(self.log_base)
-            value = self.log_base ** float(rng.uniform(math.log(self.low) / log, math.log(self.high) / log))
-        else:
+        if self.log_base is None:
             value = float(rng.uniform(self.low, self.high))
-        if self.q is not None:
-            value = round(value / self.q) * self.q
-        return value
+        else:
+            log = math.log(self.log_base)
+            exponent = rng.uniform(math.log(self.low) / log, math.log(self.high) / log)
+            value = float(self.log_base**exponent)
+        return _quantise(value, self.q)
+
+
+@dataclass(frozen=True)
+class Normal(Domain):
+    """A real number drawn from a normal distribution (unbounded); ``q`` rounds it."""
+
+    mean: float = 0.0
+    sd: float = 1.0
+    q: float | None = None
+
+    def problems(self) -> list[str]:
+        found = _quantisation_problems(self.q)
+        if not self.sd > 0:
+            found.append(f"sd must be > 0, got {self.sd}")
+        return found
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return _quantise(float(rng.normal(self.mean, self.sd)), self.q)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,10 @@ class Function(Domain):
 
 def _quantisation_problems(q: float | None) -> list[str]:
     return [] if q is None or q > 0 else [f"q must be > 0, got {q}"]
+
+
+def _quantise(value: float, q: float | None) -> float:
+    return value if q is None else round(value / q) * q
 
 
 def uniform(lower: float, upper: float) -> Float:

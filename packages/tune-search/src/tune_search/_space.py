@@ -35,7 +35,7 @@ class SearchSpace:
         """Every combination of grid values; the last grid parameter varies fastest."""
         paths = [path for path, _ in self.grids]
         for combination in itertools.product(*(values for _, values in self.grids)):
-            yield dict(zip(paths, combination))
+            yield dict(zip(paths, combination, strict=True))
 
     def resolve(self, rng: np.random.Generator, fixed: Mapping[Path, Any] | None = None) -> dict[str, Any]:
         """A concrete config: ``fixed`` values (grid points) first, then samples, then functions."""
@@ -115,7 +115,7 @@ class _Unresolved:
 _UNRESOLVED = _Unresolved()
 
 
-class _NotYetResolved(Exception):
+class _NotYetResolvedError(Exception):
     def __init__(self, key: str | int) -> None:
         super().__init__(key)
         self.key = key
@@ -134,7 +134,7 @@ class _ConfigView:
     def _get(self, key: str | int) -> Any:
         value = self._node[key]
         if value is _UNRESOLVED:
-            raise _NotYetResolved(key)
+            raise _NotYetResolvedError(key)
         return _ConfigView(value) if isinstance(value, (dict, list)) else value
 
     def __getitem__(self, key: str | int) -> Any:
@@ -165,7 +165,7 @@ def _resolve_functions(config: Any, pending: dict[Path, Function]) -> None:
         for path, function in list(pending.items()):
             try:
                 value = function.func(_Spec(config))
-            except _NotYetResolved:
+            except _NotYetResolvedError:
                 continue
             except Exception as error:
                 raise ValueError(

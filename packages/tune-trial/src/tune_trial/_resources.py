@@ -23,9 +23,7 @@ class Resources:
         amounts = {"cpu": self.cpu, "gpu": self.gpu, "memory": self.memory, **self.custom}
         for name, amount in amounts.items():
             if not isinstance(amount, (int, float)) or math.isnan(amount) or amount < 0:
-                raise ValueError(
-                    f"Resources: {name!r} must be a non-negative number, got {amount!r}"
-                )
+                raise ValueError(f"Resources: {name!r} must be a non-negative number, got {amount!r}")
         object.__setattr__(self, "custom", dict(self.custom))
 
     def __hash__(self) -> int:
