@@ -18,7 +18,7 @@ from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
 from tune_schedulers import TrialScheduler
 from tune_search import FINISHED, Searcher
-from tune_trial import Decision, Resources, Trial, TrialContext, TrialStatus, TuneError
+from tune_trial import Decision, Resources, Trial, TrialContext, TrialStatus, TuneError, result_keys
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class TuneController:
         self._trials: list[Trial] = []
         self._by_id: dict[str, Trial] = {}
         self._history: dict[str, list[dict[str, Any]]] = {}
+        # Per trial, the result that came with its latest checkpoint: where a restart resumes.
+        self._resume_points: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, Trial] = {}
         self._running: set[str] = set()
         self._pausing: set[str] = set()
@@ -145,7 +147,7 @@ class TuneController:
 
     def _start(self, trial: Trial) -> None:
         del self._waiting[trial.trial_id]
-        last = trial.last_result or {}
+        resume_point = self._resume_points.get(trial.trial_id, {})
         trial.set_status(TrialStatus.RUNNING)
         self._running.add(trial.trial_id)
         launch = TrialLaunch(
@@ -159,8 +161,8 @@ class TuneController:
                 resources=trial.resources,
             ),
             checkpoint=trial.checkpoint,
-            start_iteration=int(last.get("training_iteration", 0)) if trial.checkpoint else 0,
-            time_offset_s=float(last.get("time_total_s", 0.0)) if trial.checkpoint else 0.0,
+            start_iteration=int(resume_point.get(result_keys.TRAINING_ITERATION, 0)),
+            time_offset_s=float(resume_point.get(result_keys.TIME_TOTAL_S, 0.0)),
             decision_points=self._decision_points,
         )
         self._trial_dir(trial).mkdir(parents=True, exist_ok=True)
@@ -184,6 +186,7 @@ class TuneController:
         trial.last_result = result
         if event.checkpoint is not None:
             trial.checkpoint = event.checkpoint
+            self._resume_points[trial.trial_id] = result
         self._history[trial.trial_id].append(result)
         self._notify("on_trial_result", trial=trial, result=result)
         if trial.trial_id in self._stopping or trial.trial_id in self._pausing:
