@@ -47,7 +47,8 @@ def test_a_failing_trial_is_an_error_with_its_traceback_and_the_others_go_on(run
     assert results.num_terminated == 2
     (failed,) = [result for result in results if result.error]
     assert failed.status is TrialStatus.ERROR
-    assert "sometimes_broken" in failed.error and "RuntimeError: diverged" in failed.error
+    assert "sometimes_broken" in failed.error
+    assert "RuntimeError: diverged" in failed.error
     assert failed.metrics["loss"] == 1.0  # what it reported before failing is kept
 
 

@@ -16,7 +16,8 @@ def _samples(domain, n=2000, seed=0):
 def test_uniform_stays_in_its_half_open_interval():
     values = _samples(uniform(-1.0, 2.0))
     assert all(-1.0 <= value < 2.0 for value in values)
-    assert min(values) < -0.9 and max(values) > 1.9
+    assert min(values) < -0.9
+    assert max(values) > 1.9
 
 
 def test_loguniform_spreads_over_orders_of_magnitude():
@@ -43,7 +44,8 @@ def test_nested_dicts_and_lists_resolve_and_constants_pass_through():
     config = space.resolve(np.random.default_rng(0))
     assert 8 <= config["model"]["layers"][0]["units"] < 16
     assert config["model"]["layers"][1] == 3
-    assert config["name"] == "fixed" and config["fn"] is len
+    assert config["name"] == "fixed"
+    assert config["fn"] is len
 
 
 def test_sample_from_sees_the_parameters_it_depends_on_in_any_order():
