@@ -1,0 +1,28 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def run_script(tmp_path):
+    """Run Python code in a fresh interpreter (its own Ray driver), with results under ``tmp_path``."""
+
+    def run(code_or_path, timeout=300):
+        arguments = [str(code_or_path)] if isinstance(code_or_path, Path) else ["-c", code_or_path]
+        environment = {**os.environ, "HOME": str(tmp_path), "RAY_AUTH_MODE": "disabled"}
+        completed = subprocess.run(
+            [sys.executable, *arguments],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=tmp_path,
+            env=environment,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        return completed.stdout
+
+    return run
