@@ -53,7 +53,7 @@ def test_tune_joins_the_cluster_the_user_connected_to(run_script):
                 "node_ids = {node['NodeID'] for node in ray.nodes()}"
             ),
             check=(
-                "assert {node['NodeID'] for node in ray.nodes()} == node_ids, 'tune must not start another Ray'\n"
+                "assert {node['NodeID'] for node in ray.nodes()} == node_ids, 'tune started another Ray'\n"
                 "assert ray.get_runtime_context().gcs_address == cluster.address\n"
                 "ray.shutdown()\n"
                 "cluster.shutdown()"
