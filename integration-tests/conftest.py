@@ -12,7 +12,7 @@ def run_script(tmp_path):
 
     def run(code_or_path, timeout=300):
         arguments = [str(code_or_path)] if isinstance(code_or_path, Path) else ["-c", code_or_path]
-        environment = {**os.environ, "HOME": str(tmp_path), "RAY_AUTH_MODE": "disabled"}
+        environment = {**os.environ, "HOME": str(tmp_path)}
         completed = subprocess.run(
             [sys.executable, *arguments],
             capture_output=True,

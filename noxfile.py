@@ -1,0 +1,138 @@
+"""Sessions that prove each package installs and works on its own, and the whole from wheels.
+
+``nox`` runs them all (the README's test command). ``nox -s "package(tune-schedulers)"`` runs one.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import nox
+import tomllib
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+
+TEST_TOOLS = ["pytest>=8", "packaging"]
+LINT_TOOLS = ["ruff==0.17.6", "mypy==2.4.1"]
+EXAMPLE_DEPENDENCIES = ["scikit-learn>=1.3"]
+NO_RAY_CHECK = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ray') is not None)"
+
+
+def _projects() -> dict[str, dict]:
+    """``[project]`` tables by distribution name, read from packages/*/pyproject.toml."""
+    projects = {}
+    for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        project = tomllib.loads(pyproject.read_text())["project"]
+        project["directory"] = f"packages/{pyproject.parent.name}"
+        projects[project["name"]] = project
+    return projects
+
+
+PROJECTS = _projects()
+DIRECTORIES = {project["directory"].removeprefix("packages/"): name for name, project in PROJECTS.items()}
+
+
+def _requirement_name(requirement: str) -> str:
+    for separator in "=<>!~[; ":
+        requirement = requirement.split(separator)[0]
+    return requirement
+
+
+def _sibling_closure(distribution: str) -> list[str]:
+    """The distribution and every sibling it needs, dependencies first."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        for requirement in PROJECTS[name].get("dependencies", []):
+            sibling = _requirement_name(requirement)
+            if sibling in PROJECTS and sibling not in ordered:
+                visit(sibling)
+        if name not in ordered:
+            ordered.append(name)
+
+    visit(distribution)
+    return ordered
+
+
+def _editable(distributions: list[str]) -> list[str]:
+    arguments = []
+    for name in distributions:
+        arguments += ["-e", PROJECTS[name]["directory"]]
+    return arguments
+
+
+def _third_party_dependencies() -> list[str]:
+    return sorted(
+        {
+            requirement
+            for project in PROJECTS.values()
+            for requirement in project.get("dependencies", [])
+            if _requirement_name(requirement) not in PROJECTS
+        }
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and mypy --strict over every package."""
+    session.install(*LINT_TOOLS, *TEST_TOOLS, *_editable(list(PROJECTS)))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+@nox.parametrize("package", sorted(DIRECTORIES))
+def package(session: nox.Session, package: str) -> None:
+    """One package with only its sibling closure installed: the proof that selective installs work."""
+    distribution = DIRECTORIES[package]
+    closure = _sibling_closure(distribution)
+    session.install(*TEST_TOOLS, *_editable(closure))
+    if "tune-ray-exec" not in closure:
+        # Packages left of tune-ray-exec must work where Ray is not installed at all.
+        session.run(
+            "python",
+            "-c",
+            "import importlib.util, sys; sys.exit(importlib.util.find_spec('ray') is not None)",
+        )
+    session.run("pytest", f"packages/{package}/tests", *session.posargs)
+
+
+@nox.session(python=["3.10", "3.13"])
+def compat(session: nox.Session) -> None:
+    """The Ray-free packages' tests on the oldest and newest supported Pythons."""
+    session.install(*TEST_TOOLS, *_editable(_sibling_closure("tune-controller")))
+    session.run(
+        "pytest",
+        *(f"{PROJECTS[name]['directory']}/tests" for name in _sibling_closure("tune-controller")),
+        *session.posargs,
+    )
+
+
+@nox.session
+def rules(session: nox.Session) -> None:
+    """Repository-wide checks (dependency rules, lockstep versions) with every package installed."""
+    session.install(*TEST_TOOLS, *_editable(list(PROJECTS)))
+    session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def wheelhouse(session: nox.Session) -> None:
+    """Build every wheel, install the meta-package from them alone, run the integration tests."""
+    with tempfile.TemporaryDirectory(prefix="tune-wheelhouse-") as wheelhouse:
+        for project in PROJECTS.values():
+            session.run(
+                sys.executable, "-m", "uv", "build", "--wheel", "--quiet", "--out-dir", wheelhouse,
+                project["directory"], external=True,
+            )  # fmt: skip
+        session.install(*TEST_TOOLS, *EXAMPLE_DEPENDENCIES, *_third_party_dependencies())
+        # Siblings come from the wheelhouse only: no index can substitute another project's package.
+        session.install("--no-cache", "--reinstall", "--no-index", "--find-links", wheelhouse, "tune-hpo")
+        session.run(
+            "python", "-c", "import tune, tune_ray_exec; print('tune', tune.__version__, tune.__file__)"
+        )
+        session.run("pytest", "integration-tests", *session.posargs)
