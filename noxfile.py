@@ -131,7 +131,9 @@ def wheelhouse(session: nox.Session) -> None:
             )  # fmt: skip
         session.install(*TEST_TOOLS, *EXAMPLE_DEPENDENCIES, *_third_party_dependencies())
         # Siblings come from the wheelhouse only: no index can substitute another project's package.
-        session.install("--no-cache", "--reinstall", "--no-index", "--find-links", wheelhouse, "tune-hpo")
+        # --reinstall-package: a reused environment must not keep an older build of ours.
+        fresh = [argument for name in PROJECTS for argument in ("--reinstall-package", name)]
+        session.install("--no-cache", *fresh, "--no-index", "--find-links", wheelhouse, "tune-hpo")
         session.run(
             "python", "-c", "import tune, tune_ray_exec; print('tune', tune.__version__, tune.__file__)"
         )
