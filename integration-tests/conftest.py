@@ -5,6 +5,10 @@ from pathlib import Path
 
 import pytest
 
+# Taken at collection, before any test in this session starts Ray: ray.init() writes variables such
+# as RAY_AUTH_MODE into os.environ, which must not leak into the fresh drivers started below.
+ENVIRONMENT_BEFORE_RAY = dict(os.environ)
+
 
 @pytest.fixture
 def run_script(tmp_path):
@@ -12,7 +16,7 @@ def run_script(tmp_path):
 
     def run(code_or_path, timeout=300):
         arguments = [str(code_or_path)] if isinstance(code_or_path, Path) else ["-c", code_or_path]
-        environment = {**os.environ, "HOME": str(tmp_path)}
+        environment = {**ENVIRONMENT_BEFORE_RAY, "HOME": str(tmp_path)}
         completed = subprocess.run(
             [sys.executable, *arguments],
             capture_output=True,

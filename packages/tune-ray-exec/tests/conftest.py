@@ -2,9 +2,10 @@ import pytest
 import ray
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def local_ray():
-    """One local Ray instance for the whole session: starting Ray takes seconds."""
+    """One local Ray instance per test module (starting Ray takes seconds), stopped afterwards so
+    that later tests, such as the integration tests' own Ray drivers, have the machine to themselves."""
     started = not ray.is_initialized()
     if started:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
