@@ -17,7 +17,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 
 TEST_TOOLS = ["pytest>=8", "packaging"]
-LINT_TOOLS = ["ruff==0.17.6", "mypy==2.4.1"]
+LINT_TOOLS = ["ruff==0.17.6", "mypy==2.4.1", "scipy-stubs"]
 EXAMPLE_DEPENDENCIES = ["scikit-learn>=1.3"]
 NO_RAY_CHECK = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ray') is not None)"
 
@@ -134,7 +134,5 @@ def wheelhouse(session: nox.Session) -> None:
         # --reinstall-package: a reused environment must not keep an older build of ours.
         fresh = [argument for name in PROJECTS for argument in ("--reinstall-package", name)]
         session.install("--no-cache", *fresh, "--no-index", "--find-links", wheelhouse, "tune-hpo")
-        session.run(
-            "python", "-c", "import tune, tune_ray_exec; print('tune', tune.__version__, tune.__file__)"
-        )
+        session.run("python", "-c", "import tune, tune_ray_exec; print('tune', tune.__version__, tune.__file__)")
         session.run("pytest", "integration-tests", *session.posargs)

@@ -74,9 +74,7 @@ def declared_violations(package: PackageDescription, lockstep_version: str) -> l
         return [f"{package.distribution}: not a known tune distribution (add it to RULES)"]
     found = []
     if package.version != lockstep_version:
-        found.append(
-            f"{package.distribution}: version {package.version} is not the lockstep {lockstep_version}"
-        )
+        found.append(f"{package.distribution}: version {package.version} is not the lockstep {lockstep_version}")
     for text in package.dependencies:
         requirement = Requirement(text)
         name = canonicalize_name(requirement.name)
@@ -87,17 +85,14 @@ def declared_violations(package: PackageDescription, lockstep_version: str) -> l
             )
         elif name in SIBLINGS and str(requirement.specifier) != f"=={lockstep_version}":
             found.append(
-                f"{package.distribution}: sibling {name} must be pinned exactly (=={lockstep_version}), "
-                f"got {text!r}"
+                f"{package.distribution}: sibling {name} must be pinned exactly (=={lockstep_version}), got {text!r}"
             )
     for extra, requirements in package.optional_dependencies.items():
         for text in requirements:
             name = canonicalize_name(Requirement(text).name)
             forbidden_here = name in SIBLINGS or (name == "ray" and "ray" not in rule.allowed)
             if forbidden_here and name not in rule.allowed:
-                found.append(
-                    f"{package.distribution}[{extra}]: optional dependency {name} points the wrong way"
-                )
+                found.append(f"{package.distribution}[{extra}]: optional dependency {name} points the wrong way")
     return found
 
 
@@ -167,10 +162,7 @@ def _describe(pyproject: Path) -> PackageDescription:
     )
 
 
-PACKAGES = {
-    pyproject.parent.name: _describe(pyproject)
-    for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml"))
-}
+PACKAGES = {pyproject.parent.name: _describe(pyproject) for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml"))}
 LOCKSTEP_VERSION = PACKAGES["tune-trial"].version
 
 

@@ -92,9 +92,7 @@ def test_at_a_decision_point_the_trial_waits_and_stops_when_told(tmp_path):
 
 
 def test_continue_at_a_decision_point_lets_the_trial_go_on(tmp_path):
-    session = TrialRunSession(
-        _launch(tmp_path, decision_points=None)
-    )  # None: every result is a decision point
+    session = TrialRunSession(_launch(tmp_path, decision_points=None))  # None: every result is a decision point
     thread = _run(session, lambda config: [report({"step": step}) for step in range(3)])
     answered = 0
     events = []

@@ -34,13 +34,10 @@ class TuneConfig:
             raise ValueError(f"TuneConfig.mode must be 'min' or 'max', got {self.mode!r}")
         if self.num_samples == 0 or self.num_samples < -1:
             raise ValueError(
-                f"TuneConfig.num_samples must be a positive number or -1 (sample until stopped), "
-                f"got {self.num_samples}"
+                f"TuneConfig.num_samples must be a positive number or -1 (sample until stopped), got {self.num_samples}"
             )
         if self.max_concurrent_trials is not None and self.max_concurrent_trials < 1:
-            raise ValueError(
-                f"TuneConfig.max_concurrent_trials must be >= 1 or None, got {self.max_concurrent_trials}"
-            )
+            raise ValueError(f"TuneConfig.max_concurrent_trials must be >= 1 or None, got {self.max_concurrent_trials}")
         if self.time_budget_s is not None and not self.time_budget_s > 0:
             raise ValueError(f"TuneConfig.time_budget_s must be > 0, got {self.time_budget_s}")
 
@@ -55,8 +52,7 @@ class FailureConfig:
     def __post_init__(self) -> None:
         if self.max_failures < -1:
             raise ValueError(
-                "FailureConfig.max_failures must be >= 0, or -1 for unlimited retries, "
-                f"got {self.max_failures}"
+                f"FailureConfig.max_failures must be >= 0, or -1 for unlimited retries, got {self.max_failures}"
             )
 
 

@@ -37,8 +37,7 @@ class InProcessExecutor(Executor):
     def check_feasible(self, trial_id: str, resources: Resources) -> None:
         if resources.cpu > self._num_cpus:
             raise ValueError(
-                f"Trial {trial_id} needs {resources.cpu} CPUs but the in-process executor has "
-                f"{self._num_cpus}"
+                f"Trial {trial_id} needs {resources.cpu} CPUs but the in-process executor has {self._num_cpus}"
             )
         missing = [name for name in resources.as_dict() if name not in ("CPU", "memory")]
         if missing:
@@ -52,9 +51,7 @@ class InProcessExecutor(Executor):
             raise RuntimeError("InProcessExecutor.start() called before setup()")
         trial_id = launch.trial_id
         session = TrialRunSession(launch, on_event=lambda: self._wakeups.put(trial_id))
-        thread = threading.Thread(
-            target=session.run, args=(self._trainable,), name=f"trial-{trial_id}", daemon=True
-        )
+        thread = threading.Thread(target=session.run, args=(self._trainable,), name=f"trial-{trial_id}", daemon=True)
         self._sessions[trial_id] = session
         self._resources[trial_id] = resources
         self._threads[trial_id] = thread

@@ -64,9 +64,7 @@ class ProgressReporter(Callback):
     def render(self, trials: Sequence[Trial]) -> str:
         """The table as text (what gets printed)."""
         counts = Counter(trial.status.value for trial in trials)
-        summary = ", ".join(
-            f"{counts[status.value]} {status.value}" for status in TrialStatus if counts[status.value]
-        )
+        summary = ", ".join(f"{counts[status.value]} {status.value}" for status in TrialStatus if counts[status.value])
         lines = [f"== Status: {len(trials)} trials ({summary or 'none yet'}) =="]
         if self._best is not None and self._metric:
             lines.append(f"Best {self._metric} so far: {self._best[0]:.6g} (trial {self._best[1].trial_id})")
@@ -90,9 +88,7 @@ class ProgressReporter(Callback):
                 row.append(_fmt(last.get(self._metric, "")))
             rows.append(row)
         widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-        return "\n".join(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
-        )
+        return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
 
 
 def _rows_to_show(trials: Sequence[Trial], max_rows: int) -> list[Trial]:

@@ -58,9 +58,7 @@ class ResultGrid(Sequence[Result]):
     def num_terminated(self) -> int:
         return sum(result.status is TrialStatus.TERMINATED for result in self._results)
 
-    def get_best_result(
-        self, metric: str | None = None, mode: str | None = None, scope: str = "last"
-    ) -> Result:
+    def get_best_result(self, metric: str | None = None, mode: str | None = None, scope: str = "last") -> Result:
         """The result whose ``metric`` is best, by last value (``scope="last"``) or best ever (``"all"``).
 
         Trials that never reported the metric, or reported NaN, are not candidates.

@@ -40,9 +40,7 @@ class Tuner:
         executor: Executor | None = None,
     ) -> None:
         if not callable(trainable):
-            raise TypeError(
-                f"Tuner: trainable must be a function taking a config dict, got {type(trainable).__name__}"
-            )
+            raise TypeError(f"Tuner: trainable must be a function taking a config dict, got {type(trainable).__name__}")
         self._trainable = trainable
         self._param_space = dict(param_space or {})
         self._tune_config = tune_config or TuneConfig()
@@ -59,9 +57,14 @@ class Tuner:
         tune_config, run_config = self._tune_config, self._run_config
         searcher = tune_config.search_alg or BasicVariantGenerator()
         scheduler = tune_config.scheduler or FIFOScheduler()
-        searcher.set_search_properties(
+        accepted = searcher.set_search_properties(
             tune_config.metric, tune_config.mode, self._param_space, num_samples=tune_config.num_samples
         )
+        if not accepted:
+            raise ValueError(
+                f"Both the Tuner's param_space and the {type(searcher).__name__} given as search_alg "
+                "define a search space: define it in one place only"
+            )
         scheduler.set_search_properties(tune_config.metric, tune_config.mode)
         trainable_name = getattr(self._trainable, "__name__", type(self._trainable).__name__)
         name = run_config.name or f"{trainable_name}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
@@ -70,9 +73,7 @@ class Tuner:
         if run_config.verbose and not any(isinstance(c, ProgressReporter) for c in callbacks):
             callbacks.append(ProgressReporter())
         for callback in callbacks:
-            callback.setup(
-                metric=tune_config.metric, mode=tune_config.mode, experiment_dir=str(experiment_dir)
-            )
+            callback.setup(metric=tune_config.metric, mode=tune_config.mode, experiment_dir=str(experiment_dir))
         executor = self._executor or self._default_executor()
         executor.setup(self._trainable)
         controller = TuneController(
@@ -118,6 +119,4 @@ def _check_picklable(param_space: Mapping[str, Any]) -> None:
         try:
             cloudpickle.dumps(value)
         except Exception as error:
-            raise TypeError(
-                f"param_space[{key!r}] cannot be pickled ({error}); trials could not receive it"
-            ) from error
+            raise TypeError(f"param_space[{key!r}] cannot be pickled ({error}); trials could not receive it") from error

@@ -55,8 +55,7 @@ class RayExecutor(Executor):
 
     def can_start(self, resources: Resources) -> bool:
         return all(
-            self._used[name] + amount <= self._cluster.get(name, 0.0)
-            for name, amount in resources.as_dict().items()
+            self._used[name] + amount <= self._cluster.get(name, 0.0) for name, amount in resources.as_dict().items()
         )
 
     def check_feasible(self, trial_id: str, resources: Resources) -> None:

@@ -12,13 +12,25 @@ from tune_search._domains import (
     Normal,
     choice,
     grid_search,
+    lograndint,
     loguniform,
+    qlograndint,
+    qloguniform,
+    qrandint,
+    qrandn,
+    quniform,
     randint,
+    randn,
     sample_from,
     uniform,
 )
+from tune_search._errors import SearcherBusyError, SearchFinishedError
+from tune_search._paths import format_path
+from tune_search._quasi_random import QuasiRandomSearch
+from tune_search._random import RandomSearch
 from tune_search._searcher import FINISHED, Searcher, Suggestion
 from tune_search._space import SearchSpace, parse_space
+from tune_search._wrappers import ConcurrencyLimiter, Repeater
 
 __version__ = version("tune-search")
 
@@ -26,19 +38,33 @@ __all__ = [
     "FINISHED",
     "BasicVariantGenerator",
     "Categorical",
+    "ConcurrencyLimiter",
     "Domain",
     "Float",
     "Function",
     "Integer",
     "Normal",
+    "QuasiRandomSearch",
+    "RandomSearch",
+    "Repeater",
+    "SearchFinishedError",
     "SearchSpace",
     "Searcher",
+    "SearcherBusyError",
     "Suggestion",
     "choice",
+    "format_path",
     "grid_search",
+    "lograndint",
     "loguniform",
     "parse_space",
+    "qlograndint",
+    "qloguniform",
+    "qrandint",
+    "qrandn",
+    "quniform",
     "randint",
+    "randn",
     "sample_from",
     "uniform",
 ]

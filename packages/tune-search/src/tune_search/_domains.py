@@ -1,26 +1,36 @@
 """Search-space primitives: what a parameter may take and how to draw it.
 
-A domain is inspectable (type, bounds, log scale, quantisation, categories) so model-based searchers
-can convert it to their own representation; sampling is one method, so random and grid searchers
-share it. Bounds are checked when a space is handed to a searcher, not here, because only then is the
-parameter's path known and the error can name it.
+Every bounded domain maps a point of the unit interval to a value (:meth:`Domain.from_unit`), so
+random search, quasi-random search and model-based searchers share one definition of each
+distribution: random sampling is ``from_unit`` of a uniform draw. Domains are frozen dataclasses whose
+fields (bounds, ``log``, ``q``, categories) can be inspected to convert them.
+
+Arguments are checked when a space is handed to a searcher, not here: only then is the parameter's
+path known, so the error can name it (``model.layers[1].units: low must be < high``).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+_STANDARD_NORMAL = statistics.NormalDist()
+
 
 class Domain:
     """A distribution over the values of one parameter."""
 
-    def sample(self, rng: np.random.Generator) -> Any:
+    def from_unit(self, u: float) -> Any:
+        """The value at quantile ``u`` in ``[0, 1)`` of this domain's distribution."""
         raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return self.from_unit(float(rng.random()))
 
     def problems(self) -> list[str]:
         """What is wrong with this domain's arguments (empty when it is valid)."""
@@ -29,40 +39,36 @@ class Domain:
 
 @dataclass(frozen=True)
 class Float(Domain):
-    """A real number in ``[low, high)``; on a log scale when ``log_base`` is set.
+    """A real number in ``[low, high)``, uniform or (``log=True``) log-uniform.
 
-    ``q`` rounds samples to multiples of ``q``, which makes ``high`` reachable.
+    With ``q`` the value is rounded to a multiple of ``q``, which makes ``high`` reachable; both
+    bounds must then be multiples of ``q`` (as in Ray Tune).
     """
 
     low: float
     high: float
-    log_base: float | None = None
+    log: bool = False
     q: float | None = None
 
     def problems(self) -> list[str]:
-        found = _quantisation_problems(self.q)
-        if not self.low < self.high:
-            found.append(f"low must be < high, got low={self.low}, high={self.high}")
-        if self.log_base is not None:
-            if self.low <= 0:
-                found.append(f"log-scale bounds must be > 0, got low={self.low}")
-            if not (self.log_base > 0 and self.log_base != 1):
-                found.append(f"log base must be > 0 and != 1, got {self.log_base}")
+        found = _bound_problems(self.low, self.high, self.log)
+        found += _quantisation_problems(self.q)
+        if not found and self.q is not None:
+            for name, bound in (("low", self.low), ("high", self.high)):
+                if not math.isclose(bound / self.q, round(bound / self.q)):
+                    found.append(f"{name}={bound} is not a multiple of q={self.q}")
         return found
 
-    def sample(self, rng: np.random.Generator) -> float:
-        if self.log_base is None:
-            value = float(rng.uniform(self.low, self.high))
-        else:
-            log = math.log(self.log_base)
-            exponent = rng.uniform(math.log(self.low) / log, math.log(self.high) / log)
-            value = float(self.log_base**exponent)
-        return _quantise(value, self.q)
+    def from_unit(self, u: float) -> float:
+        value = _scale(self.low, self.high, self.log, u)
+        if self.q is None:
+            return value
+        return float(np.clip(round(value / self.q) * self.q, self.low, self.high))
 
 
 @dataclass(frozen=True)
 class Normal(Domain):
-    """A real number drawn from a normal distribution (unbounded); ``q`` rounds it."""
+    """A real number from a normal distribution (unbounded); ``q`` rounds it to a multiple of ``q``."""
 
     mean: float = 0.0
     sd: float = 1.0
@@ -70,43 +76,57 @@ class Normal(Domain):
 
     def problems(self) -> list[str]:
         found = _quantisation_problems(self.q)
-        if not self.sd > 0:
-            found.append(f"sd must be > 0, got {self.sd}")
+        if not (math.isfinite(self.mean) and math.isfinite(self.sd) and self.sd > 0):
+            found.append(f"needs a finite mean and sd > 0, got mean={self.mean}, sd={self.sd}")
         return found
 
-    def sample(self, rng: np.random.Generator) -> float:
-        return _quantise(float(rng.normal(self.mean, self.sd)), self.q)
+    def from_unit(self, u: float) -> float:
+        u = min(max(u, 1e-12), 1 - 1e-12)  # the quantile function is infinite at 0 and 1
+        value = self.mean + self.sd * _STANDARD_NORMAL.inv_cdf(u)
+        return value if self.q is None else round(value / self.q) * self.q
 
 
 @dataclass(frozen=True)
 class Integer(Domain):
-    """An integer in ``[low, high)``; on a log scale when ``log_base`` is set.
+    """An integer from ``low`` (inclusive) to ``high`` (exclusive), uniform or (``log=True``) log-uniform.
 
-    With ``q`` the value is a multiple of ``q``.
+    With ``q`` the value is a multiple of ``q`` between the bounds, ``high`` included when ``q > 1``
+    (Ray Tune's ``qrandint`` convention).
     """
 
     low: int
     high: int
-    log_base: float | None = None
+    log: bool = False
     q: int | None = None
 
+    def _index_bounds(self) -> tuple[int, int]:
+        """The values as multiples of ``q``: ``[first, stop)`` in units of ``q``."""
+        q = self.q or 1
+        first = _grid_index(self.low, q, math.ceil)
+        last = _grid_index(self.high, q, math.floor)
+        return first, last + (0 if q == 1 else 1)
+
     def problems(self) -> list[str]:
-        found = _quantisation_problems(self.q)
-        if not self.low < self.high:
-            found.append(f"low must be < high, got low={self.low}, high={self.high}")
-        if self.log_base is not None and self.low <= 0:
-            found.append(f"log-scale bounds must be > 0, got low={self.low}")
+        found = (
+            [f"bounds must be integers, got low={self.low!r}, high={self.high!r}"]
+            if not (_is_int(self.low) and _is_int(self.high))
+            else []
+        )
+        found += _bound_problems(self.low, self.high, self.log)
+        if self.q is not None and not (_is_int(self.q) and self.q > 0):
+            found.append(f"q must be a positive integer, got {self.q!r}")
+        if not found and self.q is not None:
+            first, stop = self._index_bounds()
+            if stop <= first:
+                found.append(f"no multiple of q={self.q} lies between low={self.low} and high={self.high}")
+            elif self.log and first <= 0:
+                found.append(f"log scale with q={self.q} needs low >= q, got low={self.low}")
         return found
 
-    def sample(self, rng: np.random.Generator) -> int:
-        if self.log_base is not None:
-            value = int(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-            value = min(max(value, self.low), self.high - 1)
-        else:
-            value = int(rng.integers(self.low, self.high))
-        if self.q is not None:
-            value = int(round(value / self.q) * self.q)
-        return value
+    def from_unit(self, u: float) -> int:
+        first, stop = self._index_bounds()
+        index = math.floor(_scale(first, stop, self.log, u))
+        return (self.q or 1) * min(max(index, first), stop - 1)
 
 
 @dataclass(frozen=True)
@@ -118,8 +138,8 @@ class Categorical(Domain):
     def problems(self) -> list[str]:
         return [] if self.categories else ["choice() needs at least one category"]
 
-    def sample(self, rng: np.random.Generator) -> Any:
-        return self.categories[int(rng.integers(len(self.categories)))]
+    def from_unit(self, u: float) -> Any:
+        return self.categories[min(int(u * len(self.categories)), len(self.categories) - 1)]
 
 
 @dataclass(frozen=True)
@@ -136,12 +156,39 @@ class Function(Domain):
         return [] if callable(self.func) else [f"sample_from() needs a callable, got {self.func!r}"]
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _bound_problems(low: float, high: float, log: bool) -> list[str]:
+    if not all(isinstance(b, (int, float, np.number)) and math.isfinite(b) for b in (low, high)):
+        return [f"bounds must be finite numbers, got low={low!r}, high={high!r}"]
+    found = [] if low < high else [f"low must be < high, got low={low}, high={high}"]
+    if log and low <= 0:
+        found.append(f"log-scale bounds must be > 0, got low={low}")
+    return found
+
+
 def _quantisation_problems(q: float | None) -> list[str]:
-    return [] if q is None or q > 0 else [f"q must be > 0, got {q}"]
+    if q is None or (isinstance(q, (int, float, np.number)) and math.isfinite(q) and q > 0):
+        return []
+    return [f"q must be > 0, got {q!r}"]
 
 
-def _quantise(value: float, q: float | None) -> float:
-    return value if q is None else round(value / q) * q
+def _scale(low: float, high: float, log: bool, u: float) -> float:
+    if log:
+        return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+    return low + u * (high - low)
+
+
+def _grid_index(bound: float, q: float, round_inwards: Callable[[float], int]) -> int:
+    """``bound`` in units of ``q``, rounded towards the inside of the domain unless it is a multiple."""
+    scaled = bound / q
+    nearest = round(scaled)
+    return nearest if math.isclose(scaled, nearest) else round_inwards(scaled)
+
+
+# -- the functions users write in a param_space, with Ray Tune's names and conventions -----------
 
 
 def uniform(lower: float, upper: float) -> Float:
@@ -149,14 +196,53 @@ def uniform(lower: float, upper: float) -> Float:
     return Float(lower, upper)
 
 
+def quniform(lower: float, upper: float, q: float) -> Float:
+    """``uniform`` rounded to a multiple of ``q`` (``upper`` becomes reachable)."""
+    return Float(lower, upper, q=q)
+
+
 def loguniform(lower: float, upper: float, base: float = 10) -> Float:
-    """A float whose logarithm is uniform on ``[log(lower), log(upper))``."""
-    return Float(lower, upper, log_base=base)
+    """A float whose logarithm is uniform between ``log(lower)`` and ``log(upper)``.
+
+    ``base`` is accepted for Ray Tune compatibility; a log-uniform distribution is the same in
+    every base, so it does not change the result.
+    """
+    return Float(lower, upper, log=True)
+
+
+def qloguniform(lower: float, upper: float, q: float, base: float = 10) -> Float:
+    """``loguniform`` rounded to a multiple of ``q``."""
+    return Float(lower, upper, log=True, q=q)
+
+
+def randn(mean: float = 0.0, sd: float = 1.0) -> Normal:
+    """A float from a normal distribution."""
+    return Normal(mean, sd)
+
+
+def qrandn(mean: float, sd: float, q: float) -> Normal:
+    """``randn`` rounded to a multiple of ``q``."""
+    return Normal(mean, sd, q)
 
 
 def randint(lower: int, upper: int) -> Integer:
     """An integer from ``lower`` (inclusive) to ``upper`` (exclusive)."""
     return Integer(lower, upper)
+
+
+def qrandint(lower: int, upper: int, q: int = 1) -> Integer:
+    """A multiple of ``q`` from ``lower`` to ``upper``, both inclusive (``upper`` exclusive when ``q == 1``)."""
+    return Integer(lower, upper, q=q)
+
+
+def lograndint(lower: int, upper: int, base: float = 10) -> Integer:
+    """An integer from ``lower`` to ``upper`` (exclusive), log-uniformly (``base`` as in ``loguniform``)."""
+    return Integer(lower, upper, log=True)
+
+
+def qlograndint(lower: int, upper: int, q: int, base: float = 10) -> Integer:
+    """A multiple of ``q``, log-uniformly, from ``lower`` to ``upper`` (inclusive when ``q > 1``)."""
+    return Integer(lower, upper, log=True, q=q)
 
 
 def choice(categories: Sequence[Any]) -> Categorical:

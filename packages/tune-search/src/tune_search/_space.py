@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import itertools
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,23 +22,33 @@ class SearchSpace:
     domains: tuple[tuple[Path, Domain], ...]
     functions: tuple[tuple[Path, Function], ...]
     grids: tuple[tuple[Path, tuple[Any, ...]], ...]
+    """Grid parameters sorted by path; the first varies fastest (Ray Tune's order)."""
 
-    @property
-    def grid_size(self) -> int:
-        """How many configurations the grid parameters span (1 without any)."""
-        size = 1
-        for _, values in self.grids:
-            size *= len(values)
-        return size
+    def grid_size(self, fixed: Collection[Path] = ()) -> int:
+        """How many configurations the grid parameters not in ``fixed`` span (1 without any)."""
+        return math.prod(len(values) for path, values in self.grids if path not in fixed)
 
-    def grid_points(self) -> Iterator[dict[Path, Any]]:
-        """Every combination of grid values; the last grid parameter varies fastest."""
-        paths = [path for path, _ in self.grids]
-        for combination in itertools.product(*(values for _, values in self.grids)):
-            yield dict(zip(paths, combination, strict=True))
+    def grid_point(self, index: int, fixed: Collection[Path] = ()) -> dict[Path, Any]:
+        """The ``index``-th combination of the grid parameters not in ``fixed``, in constant time."""
+        point: dict[Path, Any] = {}
+        for path, values in self.grids:
+            if path not in fixed:
+                index, position = divmod(index, len(values))
+                point[path] = values[position]
+        return point
+
+    def contains(self, path: Path) -> bool:
+        """Whether ``path`` names a place in the template (a parameter or a constant)."""
+        node = self.template
+        for key in path:
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                return False
+        return True
 
     def resolve(self, rng: np.random.Generator, fixed: Mapping[Path, Any] | None = None) -> dict[str, Any]:
-        """A concrete config: ``fixed`` values (grid points) first, then samples, then functions."""
+        """A concrete config: ``fixed`` values (grid points, presets) first, then samples, then functions."""
         config: Any = copy.deepcopy(self.template)
         assigned = dict(fixed or {})
         for path, domain in self.domains:
@@ -50,9 +60,11 @@ class SearchSpace:
         for path in pending:
             _assign(config, path, _UNRESOLVED)
         _resolve_functions(config, pending)
-        if not isinstance(config, dict):
-            raise ValueError(f"a search space must be a dict at its top level, got {type(config).__name__}")
-        return config
+        return dict(config)
+
+
+# Search-space objects of other libraries: passing one is a porting mistake, not a constant.
+_FOREIGN_SPACE_MODULES = ("ray.tune", "hyperopt", "optuna.distributions", "skopt", "ConfigSpace", "nevergrad")
 
 
 def parse_space(space: Mapping[str, Any]) -> SearchSpace:
@@ -81,8 +93,14 @@ def parse_space(space: Mapping[str, Any]) -> SearchSpace:
         elif isinstance(node, (list, tuple)):
             for index, child in enumerate(node):
                 walk(child, (*path, index))
+        elif type(node).__module__.startswith(_FOREIGN_SPACE_MODULES):
+            raise ValueError(
+                f"{format_path(path)}: {type(node).__module__}.{type(node).__qualname__} is another "
+                "library's search-space object; use tune's (uniform, loguniform, randint, choice, …)"
+            )
 
     walk(space, ())
+    grids.sort(key=lambda entry: [str(key) for key in entry[0]])
     return SearchSpace(dict(space), tuple(domains), tuple(functions), tuple(grids))
 
 

@@ -23,7 +23,5 @@ TRIAL_ID: Final = "trial_id"
 DONE: Final = "done"
 """True on the last result of a trial that ended by itself."""
 
-AUTO_FILLED_KEYS: Final = frozenset(
-    {TRAINING_ITERATION, TIME_THIS_ITER_S, TIME_TOTAL_S, TIMESTAMP, TRIAL_ID, DONE}
-)
+AUTO_FILLED_KEYS: Final = frozenset({TRAINING_ITERATION, TIME_THIS_ITER_S, TIME_TOTAL_S, TIMESTAMP, TRIAL_ID, DONE})
 """Keys the session owns: a trial reporting one of them gets an error rather than a silent overwrite."""

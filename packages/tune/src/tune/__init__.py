@@ -16,7 +16,21 @@ from tune_controller import (
     RunConfig,
     TuneConfig,
 )
-from tune_search import choice, grid_search, loguniform, randint, sample_from, uniform
+from tune_search import (
+    choice,
+    grid_search,
+    lograndint,
+    loguniform,
+    qlograndint,
+    qloguniform,
+    qrandint,
+    qrandn,
+    quniform,
+    randint,
+    randn,
+    sample_from,
+    uniform,
+)
 from tune_trial import Checkpoint, TuneError, get_checkpoint, get_context, report
 
 __version__ = version("tune-hpo")
@@ -36,8 +50,15 @@ __all__ = [
     "get_checkpoint",
     "get_context",
     "grid_search",
+    "lograndint",
     "loguniform",
+    "qlograndint",
+    "qloguniform",
+    "qrandint",
+    "qrandn",
+    "quniform",
     "randint",
+    "randn",
     "report",
     "sample_from",
     "schedulers",
