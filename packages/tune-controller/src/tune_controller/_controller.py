@@ -88,18 +88,20 @@ class TuneController:
                 else:
                     self._fill_slots()
                 if not self._running:
-                    if self._waiting:
+                    if self._waiting and not self._searcher_finished:
                         raise TuneError(
                             f"{type(self._scheduler).__name__}.choose_trial_to_run() chose none of the "
-                            f"{len(self._waiting)} waiting trials while no trial runs: the experiment "
-                            "cannot make progress"
+                            f"{len(self._waiting)} waiting trials while none runs: the experiment cannot go on"
                         )
-                    if self._searcher_finished:
-                        break
-                    raise TuneError(
-                        f"{type(self._searcher).__name__}.suggest() answered None (ask later) while no "
-                        "trial runs: nothing can ever change its answer"
-                    )
+                    if not self._waiting and not self._searcher_finished:
+                        raise TuneError(
+                            f"{type(self._searcher).__name__}.suggest() answered None (ask later) while no "
+                            "trial runs: nothing can ever change its answer"
+                        )
+                    if self._waiting:
+                        logger.info("%d waiting trials were not chosen to run again; ending them", len(self._waiting))
+                        self._end_waiting_trials()
+                    break
                 for event in self._executor.poll(_POLL_TIMEOUT_S):
                     self._handle(event)
                 self._notify("on_step_end")
@@ -115,12 +117,18 @@ class TuneController:
         while self._max_concurrent is None or len(self._running) < self._max_concurrent:
             if not self._executor.can_start(self._resources):
                 return
-            if not self._waiting and not self._create_trial():
-                return
-            trial = self._scheduler.choose_trial_to_run(list(self._waiting.values()))
+            trial = self._choose() if self._waiting else None
             if trial is None:
-                return
+                # The scheduler wants none of the waiting trials now: offer it one new trial, once.
+                if not self._create_trial():
+                    return
+                trial = self._choose()
+                if trial is None:
+                    return
             self._start(trial)
+
+    def _choose(self) -> Trial | None:
+        return self._scheduler.choose_trial_to_run(list(self._waiting.values()))
 
     def _create_trial(self) -> bool:
         if self._searcher_finished:
@@ -221,11 +229,22 @@ class TuneController:
             trial.set_status(TrialStatus.PAUSED)
             self._waiting[trial_id] = trial
         else:
-            trial.set_status(TrialStatus.TERMINATED)
-            if not stopped_by_us:
-                self._scheduler.on_trial_complete(trial, trial.last_result)
-            self._searcher.on_trial_complete(trial_id, trial.last_result)
-            self._notify("on_trial_complete", trial=trial)
+            self._terminate(trial, tell_scheduler=not stopped_by_us)
+
+    def _terminate(self, trial: Trial, tell_scheduler: bool) -> None:
+        """A trial is done for good without error: tell the scheduler, the searcher and the callbacks."""
+        trial.set_status(TrialStatus.TERMINATED)
+        if tell_scheduler:
+            self._scheduler.on_trial_complete(trial, trial.last_result)
+        self._searcher.on_trial_complete(trial.trial_id, trial.last_result)
+        self._notify("on_trial_complete", trial=trial)
+
+    def _end_waiting_trials(self) -> None:
+        """Terminate the trials still waiting: they were not started, or not resumed, and never will be."""
+        for trial_id in list(self._waiting):
+            trial = self._waiting.pop(trial_id)
+            self._scheduler.on_trial_remove(trial)
+            self._terminate(trial, tell_scheduler=False)
 
     def _on_failure(self, trial: Trial, error: str) -> None:
         trial.num_failures += 1
@@ -255,9 +274,7 @@ class TuneController:
         """Stop every running trial and start no new one."""
         logger.info("Ending the experiment: %s", reason)
         self._searcher_finished = True
-        for trial_id in list(self._waiting):
-            trial = self._waiting.pop(trial_id)
-            trial.set_status(TrialStatus.TERMINATED)
+        self._end_waiting_trials()
         for trial_id in self._running - self._stopping:
             self._stopping.add(trial_id)
             self._pausing.discard(trial_id)

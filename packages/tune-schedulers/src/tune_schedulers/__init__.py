@@ -2,8 +2,17 @@
 
 from importlib.metadata import version
 
+from tune_schedulers._asha import ASHAScheduler, AsyncHyperBandScheduler, PromotionASHAScheduler
+from tune_schedulers._quantile import RunningQuantile
 from tune_schedulers._scheduler import FIFOScheduler, TrialScheduler
 
 __version__ = version("tune-schedulers")
 
-__all__ = ["FIFOScheduler", "TrialScheduler"]
+__all__ = [
+    "ASHAScheduler",
+    "AsyncHyperBandScheduler",
+    "FIFOScheduler",
+    "PromotionASHAScheduler",
+    "RunningQuantile",
+    "TrialScheduler",
+]

@@ -59,7 +59,11 @@ class TrialScheduler:
         """A trial was stopped by someone other than this scheduler (a stopper, the user)."""
 
     def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:
-        """Which of the waiting trials (pending or paused, oldest first) to start next, if any."""
+        """Which of the waiting trials (pending or paused, oldest first) to start next.
+
+        ``None`` means none of these now: a controller then creates a new trial, if its searcher has
+        one, and asks again. Waiting trials that are never chosen are ended with the experiment.
+        """
         return candidates[0] if candidates else None
 
     def get_state(self) -> dict[str, Any]:

@@ -1,0 +1,26 @@
+"""Every scheduler in tune-schedulers runs the conformance kit."""
+
+from tune_schedulers import ASHAScheduler, FIFOScheduler, PromotionASHAScheduler
+from tune_schedulers.testing import SchedulerConformance
+
+
+class TestFIFO(SchedulerConformance):
+    uses_metric = False
+
+    def make_scheduler(self, metric, mode):
+        return FIFOScheduler(metric=metric, mode=mode)
+
+
+class TestASHA(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return ASHAScheduler(metric=metric, mode=mode, max_t=27, grace_period=1, reduction_factor=3)
+
+
+class TestASHAWithBrackets(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return ASHAScheduler(metric=metric, mode=mode, max_t=27, reduction_factor=3, brackets=3, seed=0)
+
+
+class TestPromotionASHA(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return PromotionASHAScheduler(metric=metric, mode=mode, max_t=27, grace_period=1, reduction_factor=3)
