@@ -116,7 +116,7 @@ def compat(session: nox.Session) -> None:
 @nox.session
 def rules(session: nox.Session) -> None:
     """Repository-wide checks with every package installed: dependency rules, the docs' examples."""
-    session.install(*TEST_TOOLS, *_editable(list(PROJECTS)))
+    session.install(*TEST_TOOLS, *EXAMPLE_DEPENDENCIES, *_editable(list(PROJECTS)))
     session.run("pytest", "tests", *session.posargs)
 
 

@@ -1,5 +1,11 @@
 """``ray.tune.schedulers``: the trial schedulers (from tune-schedulers)."""
 
-from tune_schedulers import FIFOScheduler, TrialScheduler
+from tune_schedulers import (
+    ASHAScheduler,
+    AsyncHyperBandScheduler,
+    FIFOScheduler,
+    PromotionASHAScheduler,
+    TrialScheduler,
+)
 
-__all__ = ["FIFOScheduler", "TrialScheduler"]
+__all__ = ["ASHAScheduler", "AsyncHyperBandScheduler", "FIFOScheduler", "PromotionASHAScheduler", "TrialScheduler"]
