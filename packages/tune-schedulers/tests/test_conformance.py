@@ -1,6 +1,6 @@
 """Every scheduler in tune-schedulers runs the conformance kit."""
 
-from tune_schedulers import ASHAScheduler, FIFOScheduler, PromotionASHAScheduler
+from tune_schedulers import ASHAScheduler, FIFOScheduler, MedianStoppingRule, PromotionASHAScheduler
 from tune_schedulers.testing import SchedulerConformance
 
 
@@ -24,3 +24,17 @@ class TestASHAWithBrackets(SchedulerConformance):
 class TestPromotionASHA(SchedulerConformance):
     def make_scheduler(self, metric, mode):
         return PromotionASHAScheduler(metric=metric, mode=mode, max_t=27, grace_period=1, reduction_factor=3)
+
+
+class TestMedianStoppingRule(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return MedianStoppingRule(
+            time_attr="training_iteration", metric=metric, mode=mode, grace_period=2, min_samples_required=3
+        )
+
+
+class TestMedianStoppingRuleSoftStop(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return MedianStoppingRule(
+            time_attr="training_iteration", metric=metric, mode=mode, grace_period=1, min_time_slice=3, hard_stop=False
+        )

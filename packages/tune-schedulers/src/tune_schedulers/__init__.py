@@ -3,6 +3,7 @@
 from importlib.metadata import version
 
 from tune_schedulers._asha import ASHAScheduler, AsyncHyperBandScheduler, PromotionASHAScheduler
+from tune_schedulers._median import MedianStoppingRule
 from tune_schedulers._quantile import RunningQuantile
 from tune_schedulers._scheduler import FIFOScheduler, TrialScheduler
 
@@ -12,6 +13,7 @@ __all__ = [
     "ASHAScheduler",
     "AsyncHyperBandScheduler",
     "FIFOScheduler",
+    "MedianStoppingRule",
     "PromotionASHAScheduler",
     "RunningQuantile",
     "TrialScheduler",

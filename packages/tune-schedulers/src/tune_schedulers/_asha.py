@@ -92,6 +92,8 @@ class AsyncHyperBandScheduler(TrialScheduler):
         return {rung.milestone for bracket in self._brackets for rung in bracket.rungs} | {self.max_t}
 
     def on_trial_add(self, trial: Trial) -> None:
+        if trial.trial_id in self._bracket_of:
+            return  # re-added after a restore
         # Brackets with more rungs are likelier, with weights e**(size - largest), as in Ray Tune.
         sizes = [len(bracket.rungs) for bracket in self._brackets]
         weights = [math.e ** (size - max(sizes)) for size in sizes]

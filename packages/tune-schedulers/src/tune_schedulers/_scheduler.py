@@ -43,7 +43,11 @@ class TrialScheduler:
         return None
 
     def on_trial_add(self, trial: Trial) -> None:
-        """A new trial joined the experiment."""
+        """A new trial joined the experiment.
+
+        After :meth:`set_state`, a controller adds its unfinished trials again: for a trial the
+        state already knows, this must change nothing.
+        """
 
     def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision:
         """A trial reported; say what it should do next."""

@@ -145,6 +145,9 @@ class SchedulerConformance:
         state = json.loads(json.dumps(interrupted.scheduler.get_state()))  # must be JSON-able
         restored = self.make_scheduler("loss", "min")
         restored.set_state(state)
+        for trial in interrupted.trials:  # a restoring controller adds its unfinished trials again
+            if not trial.status.is_finished:
+                restored.on_trial_add(trial)
         interrupted.scheduler = restored
         assert interrupted.run() == reference
 
