@@ -1,6 +1,12 @@
 """Every scheduler in tune-schedulers runs the conformance kit."""
 
-from tune_schedulers import ASHAScheduler, FIFOScheduler, MedianStoppingRule, PromotionASHAScheduler
+from tune_schedulers import (
+    ASHAScheduler,
+    FIFOScheduler,
+    MedianStoppingRule,
+    PopulationBasedTraining,
+    PromotionASHAScheduler,
+)
 from tune_schedulers.testing import SchedulerConformance
 
 
@@ -37,4 +43,16 @@ class TestMedianStoppingRuleSoftStop(SchedulerConformance):
     def make_scheduler(self, metric, mode):
         return MedianStoppingRule(
             time_attr="training_iteration", metric=metric, mode=mode, grace_period=1, min_time_slice=3, hard_stop=False
+        )
+
+
+class TestPopulationBasedTraining(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return PopulationBasedTraining(
+            time_attr="training_iteration",
+            metric=metric,
+            mode=mode,
+            perturbation_interval=3,
+            hyperparam_mutations={"scale": [0.8, 0.9, 1.0, 1.1, 1.2]},
+            seed=0,
         )

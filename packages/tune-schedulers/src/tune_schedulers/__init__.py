@@ -4,6 +4,7 @@ from importlib.metadata import version
 
 from tune_schedulers._asha import ASHAScheduler, AsyncHyperBandScheduler, PromotionASHAScheduler
 from tune_schedulers._median import MedianStoppingRule
+from tune_schedulers._pbt import PopulationBasedTraining
 from tune_schedulers._quantile import RunningQuantile
 from tune_schedulers._scheduler import FIFOScheduler, TrialScheduler
 
@@ -14,6 +15,7 @@ __all__ = [
     "AsyncHyperBandScheduler",
     "FIFOScheduler",
     "MedianStoppingRule",
+    "PopulationBasedTraining",
     "PromotionASHAScheduler",
     "RunningQuantile",
     "TrialScheduler",

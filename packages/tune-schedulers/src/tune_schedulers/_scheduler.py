@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from tune_trial import Decision, Trial
+from tune_trial import Decision, Exploit, Trial
 
 
 class TrialScheduler:
@@ -49,8 +49,8 @@ class TrialScheduler:
         state already knows, this must change nothing.
         """
 
-    def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision:
-        """A trial reported; say what it should do next."""
+    def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision | Exploit:
+        """A trial reported; say what it should do next (or, for PBT, whom to exploit)."""
         return Decision.CONTINUE
 
     def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:

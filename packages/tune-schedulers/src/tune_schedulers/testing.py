@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tune_schedulers._scheduler import TrialScheduler
-from tune_trial import Decision, Trial, TrialStatus
+from tune_trial import Decision, Exploit, Trial, TrialStatus
 
 DecisionLog = list[tuple[str, int, str]]
 
@@ -58,7 +58,7 @@ class Simulation:
     def _create(self) -> bool:
         if len(self.trials) >= self.num_trials:
             return False
-        trial = Trial(f"trial_{len(self.trials):03d}", {"index": len(self.trials)})
+        trial = Trial(f"trial_{len(self.trials):03d}", {"index": len(self.trials), "scale": 1.0})
         self.trials.append(trial)
         self.waiting.append(trial)
         self.iteration[trial.trial_id] = 0
@@ -91,10 +91,17 @@ class Simulation:
         for trial in list(self.running):
             iteration = self.iteration[trial.trial_id] + 1
             self.iteration[trial.trial_id] = iteration
-            loss = learning_curve(trial.config["index"], iteration)
+            loss = learning_curve(trial.config["index"], iteration) * trial.config.get("scale", 1.0)
             result = {self.metric: self.sign * loss, "training_iteration": iteration}
             trial.last_result = result
             decision = self.scheduler.on_trial_result(trial, result)
+            if isinstance(decision, Exploit):
+                source = next(other for other in self.trials if other.trial_id == decision.source_trial_id)
+                assert source is not trial, f"{trial.trial_id} was told to exploit itself"
+                self.log.append((trial.trial_id, iteration, f"EXPLOIT {source.trial_id} {sorted(decision.config.items())}"))
+                trial.config = dict(decision.config)  # carried out at once: resume from the source's state
+                self.iteration[trial.trial_id] = self.iteration[source.trial_id]
+                continue
             assert isinstance(decision, Decision), f"on_trial_result returned {decision!r}"
             self.log.append((trial.trial_id, iteration, decision.value))
             if decision is Decision.CONTINUE and iteration < self.max_iterations:
@@ -179,4 +186,4 @@ class SchedulerConformance:
             decisions.append(
                 simulation.scheduler.on_trial_result(trial, {"loss": bad, "training_iteration": iteration})
             )
-        assert decisions[0] is decisions[1]
+        assert decisions[0] == decisions[1]

@@ -9,7 +9,7 @@ from tune_trial import result_keys
 from tune_trial._api import TrialSession, bind_session, get_checkpoint, get_context, report
 from tune_trial._checkpoint import Checkpoint
 from tune_trial._context import TrialContext
-from tune_trial._decision import Decision
+from tune_trial._decision import Decision, Exploit
 from tune_trial._errors import NoActiveTrialError, TrialTransitionError, TuneError
 from tune_trial._resources import Resources
 from tune_trial._status import TrialStatus, is_legal_transition, legal_transitions
@@ -20,6 +20,7 @@ __version__ = version("tune-trial")
 __all__ = [
     "Checkpoint",
     "Decision",
+    "Exploit",
     "NoActiveTrialError",
     "Resources",
     "Trial",

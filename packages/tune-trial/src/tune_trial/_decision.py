@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Decision(str, Enum):
@@ -15,3 +18,15 @@ class Decision(str, Enum):
     CONTINUE = "CONTINUE"
     PAUSE = "PAUSE"
     STOP = "STOP"
+
+
+@dataclass(frozen=True)
+class Exploit:
+    """A scheduler's request (PBT's exploit step): pause this trial, then restart it from the latest
+    checkpoint of ``source_trial_id`` with ``config``.
+
+    The controller carries it out; the scheduler only states it, so it stays a pure decision maker.
+    """
+
+    source_trial_id: str
+    config: Mapping[str, Any]
