@@ -18,7 +18,7 @@ from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
 from tune_schedulers import TrialScheduler
 from tune_search import FINISHED, Searcher
-from tune_trial import Decision, Resources, Trial, TrialContext, TrialStatus, TuneError, result_keys
+from tune_trial import Decision, Exploit, Resources, Trial, TrialContext, TrialStatus, TuneError, result_keys
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class TuneController:
         self._waiting: dict[str, Trial] = {}
         self._running: set[str] = set()
         self._pausing: set[str] = set()
+        self._exploits: dict[str, Exploit] = {}  # trials pausing to restart from another's checkpoint
         self._stopping: set[str] = set()
         self._searcher_finished = False
         self._id_prefix = uuid.uuid4().hex[:5]
@@ -202,9 +203,11 @@ class TuneController:
             if event.awaits_decision:
                 self._executor.decide(trial.trial_id, Decision.STOP)
             return
-        decision = self._scheduler.on_trial_result(trial, result)
+        action = self._scheduler.on_trial_result(trial, result)
         self._searcher.on_trial_result(trial.trial_id, result)
+        decision = self._plan_exploit(trial, action) if isinstance(action, Exploit) else action
         if self._should_stop(trial.trial_id, result):
+            self._exploits.pop(trial.trial_id, None)
             self._stopping.add(trial.trial_id)
             self._scheduler.on_trial_remove(trial)
             decision = Decision.STOP
@@ -217,6 +220,25 @@ class TuneController:
         elif decision is not Decision.CONTINUE:
             self._executor.stop(trial.trial_id)
 
+    def _plan_exploit(self, trial: Trial, exploit: Exploit) -> Decision:
+        """Pause ``trial`` now; when its run has ended, it restarts from the source's checkpoint."""
+        source = self._by_id[exploit.source_trial_id]
+        if source.checkpoint is None:
+            raise TuneError(
+                f"{type(self._scheduler).__name__} asked trial {trial.trial_id} to exploit trial {source.trial_id}, "
+                "which has reported no checkpoint: this scheduler needs a trainable that saves checkpoints "
+                "(tune.report(metrics, checkpoint=Checkpoint.from_directory(...)))"
+            )
+        self._exploits[trial.trial_id] = exploit
+        return Decision.PAUSE
+
+    def _carry_out_exploit(self, trial: Trial, exploit: Exploit) -> None:
+        source = self._by_id[exploit.source_trial_id]
+        trial.config = dict(exploit.config)
+        trial.checkpoint = source.checkpoint
+        self._resume_points[trial.trial_id] = self._resume_points[source.trial_id]
+        logger.info("Trial %s exploits trial %s with config %s", trial.trial_id, source.trial_id, trial.config)
+
     def _on_ended(self, trial: Trial, event: TrialEnded) -> None:
         trial_id = trial.trial_id
         self._running.discard(trial_id)
@@ -226,6 +248,9 @@ class TuneController:
             self._on_failure(trial, event.error)
         elif trial_id in self._pausing:
             self._pausing.discard(trial_id)
+            exploit = self._exploits.pop(trial_id, None)
+            if exploit is not None:
+                self._carry_out_exploit(trial, exploit)
             trial.set_status(TrialStatus.PAUSED)
             self._waiting[trial_id] = trial
         else:
@@ -249,6 +274,7 @@ class TuneController:
     def _on_failure(self, trial: Trial, error: str) -> None:
         trial.num_failures += 1
         self._pausing.discard(trial.trial_id)
+        self._exploits.pop(trial.trial_id, None)
         allowed = self._failure_config.max_failures
         if not self._failure_config.fail_fast and (allowed < 0 or trial.num_failures <= allowed):
             logger.warning(
@@ -278,6 +304,7 @@ class TuneController:
         for trial_id in self._running - self._stopping:
             self._stopping.add(trial_id)
             self._pausing.discard(trial_id)
+            self._exploits.pop(trial_id, None)
             self._executor.stop(trial_id)
 
     # -- helpers -----------------------------------------------------------------------------

@@ -98,7 +98,9 @@ class Simulation:
             if isinstance(decision, Exploit):
                 source = next(other for other in self.trials if other.trial_id == decision.source_trial_id)
                 assert source is not trial, f"{trial.trial_id} was told to exploit itself"
-                self.log.append((trial.trial_id, iteration, f"EXPLOIT {source.trial_id} {sorted(decision.config.items())}"))
+                self.log.append(
+                    (trial.trial_id, iteration, f"EXPLOIT {source.trial_id} {sorted(decision.config.items())}")
+                )
                 trial.config = dict(decision.config)  # carried out at once: resume from the source's state
                 self.iteration[trial.trial_id] = self.iteration[source.trial_id]
                 continue
