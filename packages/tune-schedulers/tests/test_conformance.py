@@ -3,6 +3,7 @@
 from tune_schedulers import (
     ASHAScheduler,
     FIFOScheduler,
+    HyperBandScheduler,
     MedianStoppingRule,
     PopulationBasedTraining,
     PromotionASHAScheduler,
@@ -56,3 +57,8 @@ class TestPopulationBasedTraining(SchedulerConformance):
             hyperparam_mutations={"scale": [0.8, 0.9, 1.0, 1.1, 1.2]},
             seed=0,
         )
+
+
+class TestHyperBand(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return HyperBandScheduler(metric=metric, mode=mode, max_t=27, reduction_factor=3)

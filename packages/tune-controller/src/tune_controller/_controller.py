@@ -120,10 +120,10 @@ class TuneController:
                 return
             trial = self._choose() if self._waiting else None
             if trial is None:
-                # The scheduler wants none of the waiting trials now: offer it one new trial, once.
-                if not self._create_trial():
-                    return
-                trial = self._choose()
+                # The scheduler wants none of the waiting trials now: offer it one new trial, then ask
+                # again (if there is none, the scheduler has just heard so and may release waiting ones).
+                self._create_trial()
+                trial = self._choose() if self._waiting else None
                 if trial is None:
                     return
             self._start(trial)
@@ -135,12 +135,12 @@ class TuneController:
         if self._searcher_finished:
             return False
         if self._max_trials is not None and len(self._trials) >= self._max_trials:
-            self._searcher_finished = True
+            self._no_more_trials()
             return False
         trial_id = f"{self._id_prefix}_{len(self._trials):05d}"
         suggestion = self._searcher.suggest(trial_id)
         if suggestion == FINISHED:
-            self._searcher_finished = True
+            self._no_more_trials()
             return False
         if suggestion is None:
             return False
@@ -153,6 +153,23 @@ class TuneController:
         self._waiting[trial_id] = trial
         self._scheduler.on_trial_add(trial)
         return True
+
+    def _no_more_trials(self) -> None:
+        self._searcher_finished = True
+        self._scheduler.on_no_more_trials()
+        self._stop_what_the_scheduler_stopped()
+
+    def _stop_what_the_scheduler_stopped(self) -> None:
+        """End the trials a scheduler decided to stop while deciding about another one."""
+        for trial_id in self._scheduler.pop_trials_to_stop():
+            trial = self._by_id[trial_id]
+            if self._waiting.pop(trial_id, None) is not None:
+                self._terminate(trial, tell_scheduler=False)
+            elif trial_id in self._running and trial_id not in self._stopping:
+                self._stopping.add(trial_id)
+                self._pausing.discard(trial_id)
+                self._exploits.pop(trial_id, None)
+                self._executor.stop(trial_id)
 
     def _start(self, trial: Trial) -> None:
         del self._waiting[trial.trial_id]
@@ -204,12 +221,14 @@ class TuneController:
                 self._executor.decide(trial.trial_id, Decision.STOP)
             return
         action = self._scheduler.on_trial_result(trial, result)
+        self._stop_what_the_scheduler_stopped()
         self._searcher.on_trial_result(trial.trial_id, result)
         decision = self._plan_exploit(trial, action) if isinstance(action, Exploit) else action
         if self._should_stop(trial.trial_id, result):
             self._exploits.pop(trial.trial_id, None)
             self._stopping.add(trial.trial_id)
             self._scheduler.on_trial_remove(trial)
+            self._stop_what_the_scheduler_stopped()
             decision = Decision.STOP
         elif decision is Decision.STOP:
             self._stopping.add(trial.trial_id)
@@ -270,6 +289,7 @@ class TuneController:
             trial = self._waiting.pop(trial_id)
             self._scheduler.on_trial_remove(trial)
             self._terminate(trial, tell_scheduler=False)
+        self._stop_what_the_scheduler_stopped()
 
     def _on_failure(self, trial: Trial, error: str) -> None:
         trial.num_failures += 1
@@ -290,6 +310,7 @@ class TuneController:
         trial.error = error
         trial.set_status(TrialStatus.ERROR)
         self._scheduler.on_trial_error(trial)
+        self._stop_what_the_scheduler_stopped()
         self._searcher.on_trial_complete(trial.trial_id, trial.last_result, error=True)
         self._notify("on_trial_error", trial=trial)
         if self._failure_config.fail_fast:

@@ -3,6 +3,7 @@
 from importlib.metadata import version
 
 from tune_schedulers._asha import ASHAScheduler, AsyncHyperBandScheduler, PromotionASHAScheduler
+from tune_schedulers._hyperband import HyperBandScheduler
 from tune_schedulers._median import MedianStoppingRule
 from tune_schedulers._pbt import PopulationBasedTraining
 from tune_schedulers._quantile import RunningQuantile
@@ -14,6 +15,7 @@ __all__ = [
     "ASHAScheduler",
     "AsyncHyperBandScheduler",
     "FIFOScheduler",
+    "HyperBandScheduler",
     "MedianStoppingRule",
     "PopulationBasedTraining",
     "PromotionASHAScheduler",

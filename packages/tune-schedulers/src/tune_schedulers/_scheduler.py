@@ -62,6 +62,17 @@ class TrialScheduler:
     def on_trial_remove(self, trial: Trial) -> None:
         """A trial was stopped by someone other than this scheduler (a stopper, the user)."""
 
+    def on_no_more_trials(self) -> None:
+        """The searcher will add no more trials: stop waiting for groups to fill (synchronous HyperBand)."""
+
+    def pop_trials_to_stop(self) -> list[str]:
+        """Ids of other trials this scheduler decided to stop since the last call (then forgotten).
+
+        A decision about one trial can settle others' fate: when synchronous HyperBand halves a
+        bracket, the paused losers are done. The controller asks after every result and ends them.
+        """
+        return []
+
     def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:
         """Which of the waiting trials (pending or paused, oldest first) to start next.
 

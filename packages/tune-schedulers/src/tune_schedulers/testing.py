@@ -54,9 +54,14 @@ class Simulation:
     running: list[Trial] = field(default_factory=list)
     iteration: dict[str, int] = field(default_factory=dict)
     log: DecisionLog = field(default_factory=list)
+    exhausted: bool = False
 
     def _create(self) -> bool:
         if len(self.trials) >= self.num_trials:
+            if not self.exhausted:
+                self.exhausted = True
+                self.scheduler.on_no_more_trials()
+                self._stop_what_the_scheduler_stopped()
             return False
         trial = Trial(f"trial_{len(self.trials):03d}", {"index": len(self.trials), "scale": 1.0})
         self.trials.append(trial)
@@ -83,6 +88,14 @@ class Simulation:
             chosen.set_status(TrialStatus.RUNNING)  # raises on an illegal move
             self.running.append(chosen)
 
+    def _stop_what_the_scheduler_stopped(self) -> None:
+        for trial_id in self.scheduler.pop_trials_to_stop():
+            other = next(other for other in self.trials if other.trial_id == trial_id)
+            assert other in self.waiting, f"{trial_id} was stopped by the scheduler while not waiting"
+            self.waiting.remove(other)
+            other.set_status(TrialStatus.TERMINATED)
+            self.log.append((trial_id, self.iteration[trial_id], "STOPPED BY SCHEDULER"))
+
     def step(self) -> bool:
         """Advance every running trial by one iteration; False once the experiment is over."""
         self._fill()
@@ -106,6 +119,7 @@ class Simulation:
                 continue
             assert isinstance(decision, Decision), f"on_trial_result returned {decision!r}"
             self.log.append((trial.trial_id, iteration, decision.value))
+            self._stop_what_the_scheduler_stopped()
             if decision is Decision.CONTINUE and iteration < self.max_iterations:
                 continue
             self.running.remove(trial)

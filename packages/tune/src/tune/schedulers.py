@@ -4,8 +4,20 @@ from tune_schedulers import (
     ASHAScheduler,
     AsyncHyperBandScheduler,
     FIFOScheduler,
+    HyperBandScheduler,
+    MedianStoppingRule,
+    PopulationBasedTraining,
     PromotionASHAScheduler,
     TrialScheduler,
 )
 
-__all__ = ["ASHAScheduler", "AsyncHyperBandScheduler", "FIFOScheduler", "PromotionASHAScheduler", "TrialScheduler"]
+__all__ = [
+    "ASHAScheduler",
+    "AsyncHyperBandScheduler",
+    "FIFOScheduler",
+    "HyperBandScheduler",
+    "MedianStoppingRule",
+    "PopulationBasedTraining",
+    "PromotionASHAScheduler",
+    "TrialScheduler",
+]
