@@ -100,7 +100,7 @@ def test_a_stop_dict_ends_each_trial_once_a_threshold_is_reached(run):
             report({"loss": 1.0})
 
     results = run(endless, num_samples=2, run_config=RunConfig(stop={"training_iteration": 3}))
-    assert [result.metrics_history[-1]["training_iteration"] >= 3 for result in results] == [True, True]
+    assert [len(result.metrics_history) for result in results] == [3, 3]  # exactly there, not run ahead
     assert all(result.status is TrialStatus.TERMINATED for result in results)
 
 
@@ -117,6 +117,16 @@ def test_a_stop_function_sees_the_trial_and_its_result(run):
 
     results = run(endless, num_samples=2, run_config=RunConfig(stop=stop))
     assert seen == {result.trial_id for result in results}
+    assert [len(result.metrics_history) for result in results] == [2, 2]
+
+
+def test_a_stop_on_a_metric_stops_the_trial_at_the_first_result_reaching_it(run):
+    def rising(config):
+        for step in range(1000):
+            report({"accuracy": step / 10})
+
+    results = run(rising, num_samples=2, run_config=RunConfig(stop={"accuracy": 0.5}))
+    assert [result.metrics["accuracy"] for result in results] == [0.5, 0.5]
 
 
 def test_sampling_forever_ends_with_the_time_budget(run):

@@ -6,7 +6,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class TuneController:
         self._resources = resources
         self._max_concurrent = max_concurrent_trials
         self._time_budget_s = time_budget_s
+        self._stop = stop
         self._should_stop = _stop_predicate(stop)
         self._failure_config = failure_config
         self._callbacks = list(callbacks)
@@ -78,8 +79,7 @@ class TuneController:
 
     def run(self) -> list[Result]:
         started = time.monotonic()
-        milestones = self._scheduler.milestones()
-        self._decision_points = None if milestones is None else frozenset(milestones)
+        self._decision_points = _decision_points(self._scheduler.milestones(), self._stop)
         try:
             while True:
                 self._iteration += 1
@@ -344,6 +344,18 @@ class TuneController:
             status=trial.status,
             metrics_history=tuple(self._history[trial.trial_id]),
         )
+
+
+def _decision_points(milestones: Collection[int] | None, stop: StopCondition | None) -> frozenset[int] | None:
+    """Iterations at which a trial must wait for the driver: the scheduler's milestones, plus the
+    iteration a ``stop`` condition ends it at. A stop on any other metric, or a stop function, can
+    trigger at any result, so then every result waits (the trial stops exactly where the condition
+    says, as in Ray Tune, instead of running ahead of it)."""
+    if milestones is None or stop is None:
+        return None if milestones is None else frozenset(milestones)
+    if callable(stop) or set(stop) != {result_keys.TRAINING_ITERATION}:
+        return None
+    return frozenset(milestones) | {math.ceil(stop[result_keys.TRAINING_ITERATION])}
 
 
 def _stop_predicate(stop: StopCondition | None) -> Callable[[str, Mapping[str, Any]], bool]:

@@ -142,14 +142,34 @@ class TrialRunSession:
                 self._ended = True
                 self._condition.notify_all()
 
-    def take_events(self, timeout: float | None) -> list[TrialEvent]:
-        """Everything reported since the last call; waits up to ``timeout`` for at least one event."""
+    def take_events(self, timeout: float | None, linger_s: float = 0.0) -> list[TrialEvent]:
+        """Everything reported since the last call; waits up to ``timeout`` for at least one event.
+
+        With ``linger_s``, a batch that needs no prompt answer is held up to that long for more
+        events: across a process boundary every call is a round trip, and results that await no
+        decision lose nothing by arriving together. A report awaiting a decision or carrying a
+        checkpoint (what a retry after a crash resumes from), the trial's end, or a half-full buffer
+        returns at once.
+        """
         with self._condition:
             if not self._events and not self._ended:
                 self._condition.wait(timeout)
+            if linger_s > 0 and self._events:
+                deadline = time.monotonic() + linger_s
+                while not self._needs_prompt_delivery() and (remaining := deadline - time.monotonic()) > 0:
+                    self._condition.wait(remaining)
             events, self._events = self._events, []
             self._condition.notify_all()
             return events
+
+    def _needs_prompt_delivery(self) -> bool:
+        last = self._events[-1]
+        return (
+            self._ended
+            or isinstance(last, TrialEnded)
+            or (isinstance(last, TrialReported) and (last.awaits_decision or last.checkpoint is not None))
+            or len(self._events) * 2 >= self._max_buffered
+        )
 
     def decide(self, decision: Decision) -> None:
         """Answer the report that is waiting for a decision."""

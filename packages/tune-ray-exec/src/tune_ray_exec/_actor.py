@@ -10,6 +10,9 @@ import ray
 from tune_controller import Trainable, TrialEvent, TrialLaunch, TrialRunSession
 from tune_trial import Decision
 
+_LINGER_S = 0.05
+"""How long a batch of results that await no decision may wait for more before it is sent."""
+
 
 class TrialActor:
     """Runs one trial at a time on a thread, and hands its events out in batches.
@@ -51,10 +54,10 @@ class TrialActor:
             target=session.run, args=(self._trainable,), name=f"trial-{launch.trial_id}", daemon=True
         )
         self._thread.start()
-        return session.take_events(timeout)
+        return session.take_events(timeout, linger_s=_LINGER_S)
 
     def take_events(self, trial_id: str, timeout: float) -> list[TrialEvent]:
-        return self._sessions[trial_id].take_events(timeout)
+        return self._sessions[trial_id].take_events(timeout, linger_s=_LINGER_S)
 
     def decide(self, trial_id: str, decision: Decision) -> None:
         self._sessions[trial_id].decide(decision)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
-
-from scipy.stats import qmc
+from typing import TYPE_CHECKING, Any, Literal
 
 from tune_search._random import RandomSearch
 from tune_search._searcher import Suggestion
+
+if TYPE_CHECKING:
+    from scipy.stats import qmc
 
 
 class QuasiRandomSearch(RandomSearch):
@@ -51,6 +52,8 @@ class QuasiRandomSearch(RandomSearch):
 
     def _next_point(self, dimensions: int) -> list[float]:
         if self._engine is None:
+            from scipy.stats import qmc  # here, not at import: scipy.stats takes half a second to load
+
             rng = self._rng(0, 0)  # a stream of its own, apart from the per-suggestion ones
             kind = qmc.Sobol if self._method == "sobol" else qmc.Halton
             self._engine = kind(dimensions, scramble=True, rng=rng)
