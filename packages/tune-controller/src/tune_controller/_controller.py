@@ -157,18 +157,24 @@ class TuneController:
     def _no_more_trials(self) -> None:
         self._searcher_finished = True
         self._scheduler.on_no_more_trials()
-        self._stop_what_the_scheduler_stopped()
+        self._carry_out_other_decisions()
 
-    def _stop_what_the_scheduler_stopped(self) -> None:
-        """End the trials a scheduler decided to stop while deciding about another one."""
-        for trial_id in self._scheduler.pop_trials_to_stop():
+    def _carry_out_other_decisions(self) -> None:
+        """Apply what the scheduler decided about trials other than the one it was asked about."""
+        for trial_id, decision in self._scheduler.pop_decisions():
             trial = self._by_id[trial_id]
-            if self._waiting.pop(trial_id, None) is not None:
-                self._terminate(trial, tell_scheduler=False)
-            elif trial_id in self._running and trial_id not in self._stopping:
-                self._stopping.add(trial_id)
-                self._pausing.discard(trial_id)
-                self._exploits.pop(trial_id, None)
+            running = trial_id in self._running and trial_id not in self._stopping
+            if trial_id in self._waiting:
+                if isinstance(decision, Exploit):
+                    self._check_exploit_source(trial, decision)
+                    self._carry_out_exploit(trial, decision)
+                elif decision is Decision.STOP:
+                    del self._waiting[trial_id]
+                    self._terminate(trial, tell_scheduler=False)
+            elif running and decision is not Decision.CONTINUE:
+                if isinstance(decision, Exploit):
+                    self._plan_exploit(trial, decision)
+                (self._stopping if decision is Decision.STOP else self._pausing).add(trial_id)
                 self._executor.stop(trial_id)
 
     def _start(self, trial: Trial) -> None:
@@ -221,14 +227,14 @@ class TuneController:
                 self._executor.decide(trial.trial_id, Decision.STOP)
             return
         action = self._scheduler.on_trial_result(trial, result)
-        self._stop_what_the_scheduler_stopped()
+        self._carry_out_other_decisions()
         self._searcher.on_trial_result(trial.trial_id, result)
         decision = self._plan_exploit(trial, action) if isinstance(action, Exploit) else action
         if self._should_stop(trial.trial_id, result):
             self._exploits.pop(trial.trial_id, None)
             self._stopping.add(trial.trial_id)
             self._scheduler.on_trial_remove(trial)
-            self._stop_what_the_scheduler_stopped()
+            self._carry_out_other_decisions()
             decision = Decision.STOP
         elif decision is Decision.STOP:
             self._stopping.add(trial.trial_id)
@@ -241,6 +247,11 @@ class TuneController:
 
     def _plan_exploit(self, trial: Trial, exploit: Exploit) -> Decision:
         """Pause ``trial`` now; when its run has ended, it restarts from the source's checkpoint."""
+        self._check_exploit_source(trial, exploit)
+        self._exploits[trial.trial_id] = exploit
+        return Decision.PAUSE
+
+    def _check_exploit_source(self, trial: Trial, exploit: Exploit) -> None:
         source = self._by_id[exploit.source_trial_id]
         if source.checkpoint is None:
             raise TuneError(
@@ -248,8 +259,6 @@ class TuneController:
                 "which has reported no checkpoint: this scheduler needs a trainable that saves checkpoints "
                 "(tune.report(metrics, checkpoint=Checkpoint.from_directory(...)))"
             )
-        self._exploits[trial.trial_id] = exploit
-        return Decision.PAUSE
 
     def _carry_out_exploit(self, trial: Trial, exploit: Exploit) -> None:
         source = self._by_id[exploit.source_trial_id]
@@ -289,7 +298,7 @@ class TuneController:
             trial = self._waiting.pop(trial_id)
             self._scheduler.on_trial_remove(trial)
             self._terminate(trial, tell_scheduler=False)
-        self._stop_what_the_scheduler_stopped()
+        self._carry_out_other_decisions()
 
     def _on_failure(self, trial: Trial, error: str) -> None:
         trial.num_failures += 1
@@ -310,7 +319,7 @@ class TuneController:
         trial.error = error
         trial.set_status(TrialStatus.ERROR)
         self._scheduler.on_trial_error(trial)
-        self._stop_what_the_scheduler_stopped()
+        self._carry_out_other_decisions()
         self._searcher.on_trial_complete(trial.trial_id, trial.last_result, error=True)
         self._notify("on_trial_error", trial=trial)
         if self._failure_config.fail_fast:

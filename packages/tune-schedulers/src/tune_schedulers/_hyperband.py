@@ -9,7 +9,7 @@ from typing import Any
 
 from tune_schedulers._metrics import mode_sign, require, reward
 from tune_schedulers._scheduler import TrialScheduler
-from tune_trial import Decision, Trial, TrialStatus
+from tune_trial import Decision, Exploit, Trial, TrialStatus
 
 
 @dataclass
@@ -64,7 +64,7 @@ class HyperBandScheduler(TrialScheduler):
         self._brackets: list[_Bracket] = []
         self._band_size = 0  # brackets created in the current band
         self._bracket_of: dict[str, int] = {}
-        self._to_stop: list[str] = []
+        self._decisions: list[tuple[str, Decision]] = []
         self._no_more_trials = False
 
     def milestones(self) -> Collection[int] | None:
@@ -135,7 +135,7 @@ class HyperBandScheduler(TrialScheduler):
             if trial_id == current:
                 decision = Decision.STOP
             else:
-                self._to_stop.append(trial_id)
+                self._decisions.append((trial_id, Decision.STOP))
         for trial_id in winners:
             if trial_id == current:
                 decision = Decision.CONTINUE
@@ -149,9 +149,10 @@ class HyperBandScheduler(TrialScheduler):
             if bracket.live and not bracket.finished:
                 self._process(bracket, current=None)
 
-    def pop_trials_to_stop(self) -> list[str]:
-        stopped, self._to_stop = self._to_stop, []
-        return stopped
+    def pop_decisions(self) -> list[tuple[str, Decision | Exploit]]:
+        decisions: list[tuple[str, Decision | Exploit]] = list(self._decisions)
+        self._decisions = []
+        return decisions
 
     def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:
         offered = {trial.trial_id: trial for trial in candidates}
@@ -210,7 +211,7 @@ class HyperBandScheduler(TrialScheduler):
             "brackets": brackets,
             "band_size": self._band_size,
             "bracket_of": self._bracket_of,
-            "to_stop": self._to_stop,
+            "to_stop": [trial_id for trial_id, _ in self._decisions],
             "no_more_trials": self._no_more_trials,
         }
 
@@ -230,7 +231,7 @@ class HyperBandScheduler(TrialScheduler):
         ]
         self._band_size = int(state["band_size"])
         self._bracket_of = dict(state["bracket_of"])
-        self._to_stop = list(state["to_stop"])
+        self._decisions = [(trial_id, Decision.STOP) for trial_id in state["to_stop"]]
         self._no_more_trials = bool(state["no_more_trials"])
 
 

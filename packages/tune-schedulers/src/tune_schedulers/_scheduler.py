@@ -65,11 +65,12 @@ class TrialScheduler:
     def on_no_more_trials(self) -> None:
         """The searcher will add no more trials: stop waiting for groups to fill (synchronous HyperBand)."""
 
-    def pop_trials_to_stop(self) -> list[str]:
-        """Ids of other trials this scheduler decided to stop since the last call (then forgotten).
+    def pop_decisions(self) -> list[tuple[str, Decision | Exploit]]:
+        """Decisions about other trials, made since the last call (then forgotten).
 
-        A decision about one trial can settle others' fate: when synchronous HyperBand halves a
-        bracket, the paused losers are done. The controller asks after every result and ends them.
+        A decision about one trial can settle others: when synchronous HyperBand halves a bracket,
+        its paused losers are stopped; when synchronous PBT perturbs, paused trials exploit others.
+        The controller asks after every result and carries them out, running or waiting.
         """
         return []
 

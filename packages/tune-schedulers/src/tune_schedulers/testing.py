@@ -61,7 +61,7 @@ class Simulation:
             if not self.exhausted:
                 self.exhausted = True
                 self.scheduler.on_no_more_trials()
-                self._stop_what_the_scheduler_stopped()
+                self._carry_out_other_decisions()
             return False
         trial = Trial(f"trial_{len(self.trials):03d}", {"index": len(self.trials), "scale": 1.0})
         self.trials.append(trial)
@@ -88,13 +88,27 @@ class Simulation:
             chosen.set_status(TrialStatus.RUNNING)  # raises on an illegal move
             self.running.append(chosen)
 
-    def _stop_what_the_scheduler_stopped(self) -> None:
-        for trial_id in self.scheduler.pop_trials_to_stop():
-            other = next(other for other in self.trials if other.trial_id == trial_id)
-            assert other in self.waiting, f"{trial_id} was stopped by the scheduler while not waiting"
-            self.waiting.remove(other)
-            other.set_status(TrialStatus.TERMINATED)
-            self.log.append((trial_id, self.iteration[trial_id], "STOPPED BY SCHEDULER"))
+    def _carry_out_other_decisions(self) -> None:
+        for trial_id, decision in self.scheduler.pop_decisions():
+            other = self._trial(trial_id)
+            assert other in self.waiting, f"the scheduler decided {decision!r} for {trial_id}, which is not waiting"
+            if isinstance(decision, Exploit):
+                self._exploit(other, decision)
+            elif decision is Decision.STOP:
+                self.waiting.remove(other)
+                other.set_status(TrialStatus.TERMINATED)
+                self.log.append((trial_id, self.iteration[trial_id], "STOPPED BY SCHEDULER"))
+
+    def _trial(self, trial_id: str) -> Trial:
+        return next(trial for trial in self.trials if trial.trial_id == trial_id)
+
+    def _exploit(self, trial: Trial, exploit: Exploit) -> None:
+        source = self._trial(exploit.source_trial_id)
+        assert source is not trial, f"{trial.trial_id} was told to exploit itself"
+        entry = f"EXPLOIT {source.trial_id} {sorted(exploit.config.items())}"
+        self.log.append((trial.trial_id, self.iteration[trial.trial_id], entry))
+        trial.config = dict(exploit.config)  # carried out at once: resume from the source's state
+        self.iteration[trial.trial_id] = self.iteration[source.trial_id]
 
     def step(self) -> bool:
         """Advance every running trial by one iteration; False once the experiment is over."""
@@ -109,17 +123,12 @@ class Simulation:
             trial.last_result = result
             decision = self.scheduler.on_trial_result(trial, result)
             if isinstance(decision, Exploit):
-                source = next(other for other in self.trials if other.trial_id == decision.source_trial_id)
-                assert source is not trial, f"{trial.trial_id} was told to exploit itself"
-                self.log.append(
-                    (trial.trial_id, iteration, f"EXPLOIT {source.trial_id} {sorted(decision.config.items())}")
-                )
-                trial.config = dict(decision.config)  # carried out at once: resume from the source's state
-                self.iteration[trial.trial_id] = self.iteration[source.trial_id]
+                self._exploit(trial, decision)
+                self._carry_out_other_decisions()
                 continue
             assert isinstance(decision, Decision), f"on_trial_result returned {decision!r}"
             self.log.append((trial.trial_id, iteration, decision.value))
-            self._stop_what_the_scheduler_stopped()
+            self._carry_out_other_decisions()
             if decision is Decision.CONTINUE and iteration < self.max_iterations:
                 continue
             self.running.remove(trial)
