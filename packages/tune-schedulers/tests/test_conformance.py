@@ -62,3 +62,17 @@ class TestPopulationBasedTraining(SchedulerConformance):
 class TestHyperBand(SchedulerConformance):
     def make_scheduler(self, metric, mode):
         return HyperBandScheduler(metric=metric, mode=mode, max_t=27, reduction_factor=3)
+
+
+class TestSynchronousPopulationBasedTraining(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return PopulationBasedTraining(
+            time_attr="training_iteration",
+            metric=metric,
+            mode=mode,
+            perturbation_interval=4,
+            hyperparam_mutations={"scale": [0.8, 0.9, 1.0, 1.1, 1.2]},
+            quantile_fraction=0.5,
+            synch=True,
+            seed=1,
+        )

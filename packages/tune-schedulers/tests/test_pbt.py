@@ -104,3 +104,22 @@ def test_custom_explore_fn_must_return_a_config():
     scheduler = _pbt(custom_explore_fn=lambda config: None)
     with pytest.raises(ValueError, match="custom_explore_fn returned None"):
         _population(scheduler, [0.9, 0.1])
+
+
+def test_synchronous_pbt_waits_for_everyone_then_the_bottom_exploits_at_once():
+    scheduler = _pbt(synch=True, quantile_fraction=0.5)
+    trials = [Trial(f"t{i}", {"lr": 0.1, "batch": 32}) for i in range(4)]
+    for trial in trials:
+        scheduler.on_trial_add(trial)
+    decisions = [
+        scheduler.on_trial_result(trial, {"acc": acc, "training_iteration": 5})
+        for trial, acc in zip(trials, [0.1, 0.9, 0.8, 0.2], strict=True)
+    ]
+    assert decisions[:3] == [Decision.PAUSE] * 3  # waiting for the fourth
+    assert isinstance(decisions[3], Exploit)  # the last to arrive is in the bottom half: it exploits
+    others = scheduler.pop_decisions()
+    assert [(trial_id, type(decision)) for trial_id, decision in others] == [("t0", Exploit)]
+    assert {decisions[3].source_trial_id, others[0][1].source_trial_id} <= {"t1", "t2"}
+    assert scheduler.pop_decisions() == []
+    # Behind the next synchronisation point, only trials short of it are chosen to run.
+    assert scheduler.choose_trial_to_run(trials) is None

@@ -19,7 +19,7 @@ a function of no arguments returning a value, or a nested dict of the same."""
 
 
 class PopulationBasedTraining(TrialScheduler):
-    """Asynchronous PBT with Ray Tune's parameters and explore rules.
+    """PBT with Ray Tune's parameters and explore rules, asynchronous or (``synch=True``) synchronous.
 
     Every ``perturbation_interval`` (of ``time_attr``, after ``burn_in_period``) a trial's score is
     ranked among the population's latest scores. A trial in the bottom ``quantile_fraction`` is told
@@ -31,6 +31,11 @@ class PopulationBasedTraining(TrialScheduler):
     - a domain or a function: with ``resample_probability`` a new sample, otherwise the current value
       times a random one of ``perturbation_factors`` (kept an int for ints);
     - then ``custom_explore_fn(config)``, if given.
+
+    With ``synch=True`` a trial that reaches the next synchronisation point pauses until every live
+    trial has; then the whole bottom quantile exploits at once and the trials resume. The last trial
+    to arrive goes on without a pause (Ray Tune pauses it too). Waiting trials run least progress
+    first, as in Ray Tune.
 
     Trials must save checkpoints (``report(..., checkpoint=...)``). Ranking uses a sorted list, so a
     perturbation costs about O(sqrt n), not a sort of the population. Randomness comes from a
@@ -49,6 +54,7 @@ class PopulationBasedTraining(TrialScheduler):
         resample_probability: float = 0.25,
         perturbation_factors: tuple[float, float] = (1.2, 0.8),
         custom_explore_fn: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        synch: bool = False,
         seed: int | None = None,
     ) -> None:
         super().__init__(metric, mode)
@@ -70,15 +76,20 @@ class PopulationBasedTraining(TrialScheduler):
         self.resample_probability = resample_probability
         self.perturbation_factors = perturbation_factors
         self.custom_explore_fn = custom_explore_fn
+        self.synch = synch
+        self._next_sync = perturbation_interval
+        self._decisions: list[tuple[str, Decision | Exploit]] = []
         self._random = random.Random(seed)
         self._scores: dict[str, float] = {}  # trial id -> latest ranked score (finite rewards only)
         self._ranking = SortedList()  # (score, trial id)
         self._last_perturbation: dict[str, float] = {}
         self._configs: dict[str, dict[str, Any]] = {}
+        self._live: set[str] = set()
         self.num_perturbations = 0
 
     def on_trial_add(self, trial: Trial) -> None:
         self._configs.setdefault(trial.trial_id, copy.deepcopy(dict(trial.config)))
+        self._live.add(trial.trial_id)
         self._last_perturbation.setdefault(trial.trial_id, 0.0)
 
     def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision | Exploit:
@@ -93,16 +104,49 @@ class PopulationBasedTraining(TrialScheduler):
             return Decision.CONTINUE
         self._last_perturbation[trial_id] = time
         self._rank(trial_id, value)
+        if not self.synch:
+            return self._exploit_if_bottom(trial_id) or Decision.CONTINUE
+        if any(self._last_perturbation.get(other, 0.0) < self._next_sync for other in self._live if other != trial_id):
+            return Decision.PAUSE  # wait until every live trial has reached the synchronisation point
+        # Everyone is here: the bottom exploits the top, all at once. Paused trials hear it through
+        # pop_decisions and are resumed by choose_trial_to_run; the trial that arrived last goes on.
+        own = None
+        for other in sorted(self._live):
+            exploit = self._exploit_if_bottom(other)
+            if other == trial_id:
+                own = exploit
+            elif exploit is not None:
+                self._decisions.append((other, exploit))
+        latest = max(self._last_perturbation[other] for other in self._live)
+        self._next_sync = max(self._next_sync + self.perturbation_interval, latest)
+        return own or Decision.CONTINUE
+
+    def _exploit_if_bottom(self, trial_id: str) -> Exploit | None:
+        """An exploit request if ``trial_id`` ranks in the bottom quantile (or is unranked: non-finite)."""
         lower, upper = self._quantile_bounds()
-        # Non-finite scores are unranked and count as the bottom: such a trial always exploits.
-        bottom = not math.isfinite(value) or self._ranking.rank((value, trial_id)) < lower
+        score = self._scores.get(trial_id)
+        bottom = score is None or self._ranking.rank((score, trial_id)) < lower
         if not bottom or upper == 0:
-            return Decision.CONTINUE
+            return None
         _, source = self._ranking[len(self._ranking) - 1 - self._random.randrange(upper)]
         self.num_perturbations += 1
         config = self._explore(self._configs[source])
         self._configs[trial_id] = config
         return Exploit(source, copy.deepcopy(config))
+
+    def pop_decisions(self) -> list[tuple[str, Decision | Exploit]]:
+        decisions, self._decisions = self._decisions, []
+        return decisions
+
+    def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:
+        """The waiting trial with the least progress (Ray Tune's fair share); in synchronous mode,
+        only trials short of the synchronisation point."""
+        eligible = [
+            trial
+            for trial in candidates
+            if not self.synch or self._last_perturbation.get(trial.trial_id, 0.0) < self._next_sync
+        ]
+        return min(eligible, key=lambda trial: self._last_perturbation.get(trial.trial_id, 0.0), default=None)
 
     def _rank(self, trial_id: str, value: float) -> None:
         previous = self._scores.pop(trial_id, None)
@@ -146,10 +190,11 @@ class PopulationBasedTraining(TrialScheduler):
         self._forget(trial.trial_id)
 
     def _forget(self, trial_id: str) -> None:
-        """Finished trials leave the population: only live trials are ranked, as in Ray Tune."""
+        """Finished trials leave the population: only live trials are ranked or waited for."""
         score = self._scores.pop(trial_id, None)
         if score is not None:
             self._ranking.remove((score, trial_id))
+        self._live.discard(trial_id)
 
     def get_state(self) -> dict[str, Any]:
         version, internal, gauss = self._random.getstate()
@@ -158,6 +203,9 @@ class PopulationBasedTraining(TrialScheduler):
             "scores": self._scores,
             "last_perturbation": self._last_perturbation,
             "configs": self._configs,
+            "live": sorted(self._live),
+            "next_sync": self._next_sync,
+            "decisions": [[trial_id, _encode(decision)] for trial_id, decision in self._decisions],
             "num_perturbations": self.num_perturbations,
             "random": [version, list(internal), gauss],
         }
@@ -170,9 +218,24 @@ class PopulationBasedTraining(TrialScheduler):
             self._ranking.add((score, trial_id))
         self._last_perturbation = dict(state["last_perturbation"])
         self._configs = {trial_id: dict(config) for trial_id, config in state["configs"].items()}
+        self._live = set(state["live"])
+        self._next_sync = float(state["next_sync"])
+        self._decisions = [(trial_id, _decode(decision)) for trial_id, decision in state["decisions"]]
         self.num_perturbations = int(state["num_perturbations"])
         version, internal, gauss = state["random"]
         self._random.setstate((version, tuple(internal), gauss))
+
+
+def _encode(decision: Decision | Exploit) -> Any:
+    if isinstance(decision, Exploit):
+        return {"source_trial_id": decision.source_trial_id, "config": dict(decision.config)}
+    return decision.value
+
+
+def _decode(encoded: Any) -> Decision | Exploit:
+    if isinstance(encoded, dict):
+        return Exploit(encoded["source_trial_id"], encoded["config"])
+    return Decision(encoded)
 
 
 def _check_mutations(mutations: Mutations, path: str) -> None:
