@@ -121,5 +121,7 @@ def test_synchronous_pbt_waits_for_everyone_then_the_bottom_exploits_at_once():
     assert [(trial_id, type(decision)) for trial_id, decision in others] == [("t0", Exploit)]
     assert {decisions[3].source_trial_id, others[0][1].source_trial_id} <= {"t1", "t2"}
     assert scheduler.pop_decisions() == []
-    # Behind the next synchronisation point, only trials short of it are chosen to run.
-    assert scheduler.choose_trial_to_run(trials) is None
+    # All are short of the next synchronisation point (10) now: any may run, least progress first.
+    assert scheduler.choose_trial_to_run(trials) is trials[0]
+    scheduler.on_trial_result(trials[1], {"acc": 0.9, "training_iteration": 10})
+    assert scheduler.choose_trial_to_run([trials[1]]) is None  # it reached the next point: it waits
