@@ -9,7 +9,7 @@ import random
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from tune_schedulers._metrics import mode_sign, require, reward
+from tune_schedulers._metrics import read_result, reward
 from tune_schedulers._quantile import RunningQuantile
 from tune_schedulers._scheduler import TrialScheduler
 from tune_trial import Decision, Trial, TrialStatus
@@ -100,12 +100,8 @@ class AsyncHyperBandScheduler(TrialScheduler):
         self._bracket_of[trial.trial_id] = self._random.choices(range(len(sizes)), weights)[0]
 
     def _reward_and_time(self, trial: Trial, result: Mapping[str, Any]) -> tuple[float, float]:
-        name = type(self).__name__
-        if self.metric is None:
-            raise ValueError(f"{name} needs a metric: pass it to the scheduler or to TuneConfig")
-        sign = mode_sign(self.mode, name)
-        value = require(trial, result, self.metric, name)
-        return reward(value, sign), float(require(trial, result, self.time_attr, name))
+        value, sign, time = read_result(type(self).__name__, trial, result, self.metric, self.mode, self.time_attr)
+        return reward(value, sign), time
 
     def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision:
         value, time = self._reward_and_time(trial, result)

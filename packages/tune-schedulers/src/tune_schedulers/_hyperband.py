@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tune_schedulers._metrics import mode_sign, require, reward
+from tune_schedulers._metrics import read_result, reward
 from tune_schedulers._scheduler import TrialScheduler
 from tune_trial import Decision, Exploit, Trial, TrialStatus
 
@@ -98,11 +98,8 @@ class HyperBandScheduler(TrialScheduler):
         self._bracket_of[trial.trial_id] = len(self._brackets) - 1
 
     def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision:
-        name = type(self).__name__
-        if self.metric is None:
-            raise ValueError(f"{name} needs a metric: pass it to the scheduler or to TuneConfig")
-        value = reward(require(trial, result, self.metric, name), mode_sign(self.mode, name))
-        time = float(require(trial, result, self.time_attr, name))
+        raw, sign, time = read_result(type(self).__name__, trial, result, self.metric, self.mode, self.time_attr)
+        value = reward(raw, sign)
         bracket = self._brackets[self._bracket_of[trial.trial_id]]
         bracket.live[trial.trial_id] = time
         bracket.rewards[trial.trial_id] = value

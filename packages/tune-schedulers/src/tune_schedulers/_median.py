@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tune_schedulers._metrics import mode_sign, require
+from tune_schedulers._metrics import read_result
 from tune_schedulers._scheduler import TrialScheduler
 from tune_trial import Decision, Trial, TrialStatus
 
@@ -78,12 +78,7 @@ class MedianStoppingRule(TrialScheduler):
         self._trials[trial.trial_id] = trial
 
     def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision:
-        name = type(self).__name__
-        if self.metric is None:
-            raise ValueError(f"{name} needs a metric: pass it to the scheduler or to TuneConfig")
-        sign = mode_sign(self.mode, name)
-        value = float(require(trial, result, self.metric, name))
-        time = float(require(trial, result, self.time_attr, name))
+        value, sign, time = read_result(type(self).__name__, trial, result, self.metric, self.mode, self.time_attr)
         if trial.trial_id in self._stopped:
             return Decision.CONTINUE  # paused by the rule once (hard_stop=False): runs on unjudged
         history = self._record(trial.trial_id, time, value, sign)

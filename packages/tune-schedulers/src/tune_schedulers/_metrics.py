@@ -36,3 +36,17 @@ def mode_sign(mode: str | None, scheduler: str) -> float:
             f"{scheduler} needs mode 'min' or 'max' (got {mode!r}): pass it to the scheduler or to TuneConfig"
         )
     return 1.0 if mode == "max" else -1.0
+
+
+def read_result(
+    scheduler: str, trial: Trial, result: Mapping[str, Any], metric: str | None, mode: str | None, time_attr: str
+) -> tuple[float, float, float]:
+    """``(value, sign, time)``: the metric, +1 for mode max or -1 for min, and the time attribute.
+
+    Anything missing is a ``ValueError`` that names the trial, the key and where to set it.
+    """
+    if metric is None:
+        raise ValueError(f"{scheduler} needs a metric: pass it to the scheduler or to TuneConfig")
+    sign = mode_sign(mode, scheduler)
+    value = float(require(trial, result, metric, scheduler))
+    return value, sign, float(require(trial, result, time_attr, scheduler))

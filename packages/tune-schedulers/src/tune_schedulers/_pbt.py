@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tune_schedulers._metrics import mode_sign, require, reward
+from tune_schedulers._metrics import read_result, reward
 from tune_schedulers._scheduler import TrialScheduler
 from tune_schedulers._sorted import SortedList
 from tune_trial import Decision, Exploit, Trial
@@ -93,12 +93,8 @@ class PopulationBasedTraining(TrialScheduler):
         self._last_perturbation.setdefault(trial.trial_id, 0.0)
 
     def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision | Exploit:
-        name = type(self).__name__
-        if self.metric is None:
-            raise ValueError(f"{name} needs a metric: pass it to the scheduler or to TuneConfig")
-        sign = mode_sign(self.mode, name)
-        value = reward(require(trial, result, self.metric, name), sign)
-        time = float(require(trial, result, self.time_attr, name))
+        raw, sign, time = read_result(type(self).__name__, trial, result, self.metric, self.mode, self.time_attr)
+        value = reward(raw, sign)
         trial_id = trial.trial_id
         if time < self.burn_in_period or time - self._last_perturbation.get(trial_id, 0.0) < self.perturbation_interval:
             return Decision.CONTINUE
