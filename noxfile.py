@@ -1,6 +1,6 @@
 """Sessions that prove each package installs and works on its own, and the whole from wheels.
 
-``nox`` runs them all (the README's test command). ``nox -s "package(tune-schedulers)"`` runs one.
+``nox`` runs them all (the README's test command); ``nox -s "package(package='tune-schedulers')"`` one.
 """
 
 from __future__ import annotations
@@ -59,9 +59,11 @@ def _sibling_closure(distribution: str) -> list[str]:
 
 
 def _editable(distributions: list[str]) -> list[str]:
+    """Editable installs, each with its optional extras (PB2's numpy/scipy…) so all its tests run."""
     arguments = []
     for name in distributions:
-        arguments += ["-e", PROJECTS[name]["directory"]]
+        extras = ",".join(PROJECTS[name].get("optional-dependencies", {}))
+        arguments += ["-e", PROJECTS[name]["directory"] + (f"[{extras}]" if extras else "")]
     return arguments
 
 

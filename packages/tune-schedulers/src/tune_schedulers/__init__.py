@@ -1,6 +1,7 @@
 """tune-schedulers: trial schedulers as pure decision makers (depends on tune-trial only)."""
 
 from importlib.metadata import version
+from typing import Any
 
 from tune_schedulers._asha import ASHAScheduler, AsyncHyperBandScheduler, PromotionASHAScheduler
 from tune_schedulers._hyperband import HyperBandScheduler
@@ -11,7 +12,18 @@ from tune_schedulers._scheduler import FIFOScheduler, TrialScheduler
 
 __version__ = version("tune-schedulers")
 
+
+def __getattr__(name: str) -> Any:
+    # PB2 needs numpy and scipy (the "pb2" extra): load it on first use, not with the package.
+    if name == "PB2":
+        from tune_schedulers._pb2 import PB2
+
+        return PB2
+    raise AttributeError(f"module 'tune_schedulers' has no attribute {name!r}")
+
+
 __all__ = [
+    "PB2",
     "ASHAScheduler",
     "AsyncHyperBandScheduler",
     "FIFOScheduler",
