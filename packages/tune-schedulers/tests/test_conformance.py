@@ -7,8 +7,10 @@ from tune_schedulers import (
     MedianStoppingRule,
     PopulationBasedTraining,
     PromotionASHAScheduler,
+    ResourceChangingScheduler,
 )
 from tune_schedulers.testing import SchedulerConformance
+from tune_trial import Resources
 
 
 class TestFIFO(SchedulerConformance):
@@ -76,3 +78,10 @@ class TestSynchronousPopulationBasedTraining(SchedulerConformance):
             synch=True,
             seed=1,
         )
+
+
+class TestResourceChangingScheduler(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        scheduler = ResourceChangingScheduler(ASHAScheduler(metric=metric, mode=mode, max_t=27, reduction_factor=3))
+        scheduler.set_search_properties(metric, mode, total_resources=Resources(cpu=8))
+        return scheduler

@@ -18,11 +18,25 @@ from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
 from tune_schedulers import TrialScheduler
 from tune_search import FINISHED, Searcher
-from tune_trial import Decision, Exploit, Resources, Trial, TrialContext, TrialStatus, TuneError, result_keys
+from tune_trial import (
+    ChangeResources,
+    Decision,
+    Exploit,
+    Resources,
+    Trial,
+    TrialContext,
+    TrialStatus,
+    TuneError,
+    result_keys,
+)
 
 logger = logging.getLogger(__name__)
 
 _POLL_TIMEOUT_S = 1.0
+_NEEDS_CHECKPOINTS = (
+    "this scheduler needs a trainable that saves checkpoints "
+    "(tune.report(metrics, checkpoint=Checkpoint.from_directory(...)))"
+)
 
 
 class TuneController:
@@ -69,9 +83,11 @@ class TuneController:
         # Per trial, the result that came with its latest checkpoint: where a restart resumes.
         self._resume_points: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, Trial] = {}
+        self._next_up: Trial | None = None  # chosen by the scheduler, waiting for resources to free up
         self._running: set[str] = set()
         self._pausing: set[str] = set()
-        self._exploits: dict[str, Exploit] = {}  # trials pausing to restart from another's checkpoint
+        # Trials pausing to restart differently: from another's checkpoint, or with other resources.
+        self._restarts: dict[str, Exploit | ChangeResources] = {}
         self._stopping: set[str] = set()
         self._searcher_finished = False
         self._id_prefix = uuid.uuid4().hex[:5]
@@ -118,15 +134,23 @@ class TuneController:
         while self._max_concurrent is None or len(self._running) < self._max_concurrent:
             if not self._executor.can_start(self._resources):
                 return
-            trial = self._choose() if self._waiting else None
+            trial = self._next_up or self._choose_or_create()
             if trial is None:
-                # The scheduler wants none of the waiting trials now: offer it one new trial, then ask
-                # again (if there is none, the scheduler has just heard so and may release waiting ones).
-                self._create_trial()
-                trial = self._choose() if self._waiting else None
-                if trial is None:
-                    return
+                return
+            if not self._executor.can_start(trial.resources):
+                self._next_up = trial  # chosen, but it needs more than is free now: it goes first later
+                return
+            self._next_up = None
             self._start(trial)
+
+    def _choose_or_create(self) -> Trial | None:
+        trial = self._choose() if self._waiting else None
+        if trial is None:
+            # The scheduler wants none of the waiting trials now: offer it one new trial, then ask
+            # again (if there is none, the scheduler has just heard so and may release waiting ones).
+            self._create_trial()
+            trial = self._choose() if self._waiting else None
+        return trial
 
     def _choose(self) -> Trial | None:
         return self._scheduler.choose_trial_to_run(list(self._waiting.values()))
@@ -165,15 +189,15 @@ class TuneController:
             trial = self._by_id[trial_id]
             running = trial_id in self._running and trial_id not in self._stopping
             if trial_id in self._waiting:
-                if isinstance(decision, Exploit):
-                    self._check_exploit_source(trial, decision)
-                    self._carry_out_exploit(trial, decision)
+                if isinstance(decision, (Exploit, ChangeResources)):
+                    self._check_restart(trial, decision)
+                    self._carry_out_restart(trial, decision)
                 elif decision is Decision.STOP:
                     del self._waiting[trial_id]
                     self._terminate(trial, tell_scheduler=False)
             elif running and decision is not Decision.CONTINUE:
-                if isinstance(decision, Exploit):
-                    self._plan_exploit(trial, decision)
+                if isinstance(decision, (Exploit, ChangeResources)):
+                    self._plan_restart(trial, decision)
                 (self._stopping if decision is Decision.STOP else self._pausing).add(trial_id)
                 self._executor.stop(trial_id)
 
@@ -229,9 +253,9 @@ class TuneController:
         action = self._scheduler.on_trial_result(trial, result)
         self._carry_out_other_decisions()
         self._searcher.on_trial_result(trial.trial_id, result)
-        decision = self._plan_exploit(trial, action) if isinstance(action, Exploit) else action
+        decision = action if isinstance(action, Decision) else self._plan_restart(trial, action)
         if self._should_stop(trial.trial_id, result):
-            self._exploits.pop(trial.trial_id, None)
+            self._restarts.pop(trial.trial_id, None)
             self._stopping.add(trial.trial_id)
             self._scheduler.on_trial_remove(trial)
             self._carry_out_other_decisions()
@@ -245,24 +269,38 @@ class TuneController:
         elif decision is not Decision.CONTINUE:
             self._executor.stop(trial.trial_id)
 
-    def _plan_exploit(self, trial: Trial, exploit: Exploit) -> Decision:
-        """Pause ``trial`` now; when its run has ended, it restarts from the source's checkpoint."""
-        self._check_exploit_source(trial, exploit)
-        self._exploits[trial.trial_id] = exploit
+    def _plan_restart(self, trial: Trial, request: Exploit | ChangeResources) -> Decision:
+        """Pause ``trial`` now; once its run has ended, it restarts as ``request`` says."""
+        self._check_restart(trial, request)
+        self._restarts[trial.trial_id] = request
         return Decision.PAUSE
 
-    def _check_exploit_source(self, trial: Trial, exploit: Exploit) -> None:
-        source = self._by_id[exploit.source_trial_id]
+    def _check_restart(self, trial: Trial, request: Exploit | ChangeResources) -> None:
+        """Refuse, at the first request, what cannot work: no checkpoint to restart from, or
+        resources the executor can never provide."""
+        scheduler = type(self._scheduler).__name__
+        if isinstance(request, ChangeResources):
+            self._executor.check_feasible(trial.trial_id, request.resources)
+            if trial.checkpoint is None:
+                raise TuneError(
+                    f"{scheduler} asked to restart trial {trial.trial_id} with other resources, but it has "
+                    f"reported no checkpoint: {_NEEDS_CHECKPOINTS}"
+                )
+            return
+        source = self._by_id[request.source_trial_id]
         if source.checkpoint is None:
             raise TuneError(
-                f"{type(self._scheduler).__name__} asked trial {trial.trial_id} to exploit trial {source.trial_id}, "
-                "which has reported no checkpoint: this scheduler needs a trainable that saves checkpoints "
-                "(tune.report(metrics, checkpoint=Checkpoint.from_directory(...)))"
+                f"{scheduler} asked trial {trial.trial_id} to exploit trial {source.trial_id}, which has reported "
+                f"no checkpoint: {_NEEDS_CHECKPOINTS}"
             )
 
-    def _carry_out_exploit(self, trial: Trial, exploit: Exploit) -> None:
-        source = self._by_id[exploit.source_trial_id]
-        trial.config = dict(exploit.config)
+    def _carry_out_restart(self, trial: Trial, request: Exploit | ChangeResources) -> None:
+        if isinstance(request, ChangeResources):
+            trial.resources = request.resources
+            logger.info("Trial %s restarts with %s", trial.trial_id, request.resources.as_dict())
+            return
+        source = self._by_id[request.source_trial_id]
+        trial.config = dict(request.config)
         trial.checkpoint = source.checkpoint
         self._resume_points[trial.trial_id] = self._resume_points[source.trial_id]
         logger.info("Trial %s exploits trial %s with config %s", trial.trial_id, source.trial_id, trial.config)
@@ -276,9 +314,9 @@ class TuneController:
             self._on_failure(trial, event.error)
         elif trial_id in self._pausing:
             self._pausing.discard(trial_id)
-            exploit = self._exploits.pop(trial_id, None)
-            if exploit is not None:
-                self._carry_out_exploit(trial, exploit)
+            request = self._restarts.pop(trial_id, None)
+            if request is not None:
+                self._carry_out_restart(trial, request)
             trial.set_status(TrialStatus.PAUSED)
             self._waiting[trial_id] = trial
         else:
@@ -303,7 +341,7 @@ class TuneController:
     def _on_failure(self, trial: Trial, error: str) -> None:
         trial.num_failures += 1
         self._pausing.discard(trial.trial_id)
-        self._exploits.pop(trial.trial_id, None)
+        self._restarts.pop(trial.trial_id, None)
         allowed = self._failure_config.max_failures
         if not self._failure_config.fail_fast and (allowed < 0 or trial.num_failures <= allowed):
             logger.warning(
@@ -334,7 +372,7 @@ class TuneController:
         for trial_id in self._running - self._stopping:
             self._stopping.add(trial_id)
             self._pausing.discard(trial_id)
-            self._exploits.pop(trial_id, None)
+            self._restarts.pop(trial_id, None)
             self._executor.stop(trial_id)
 
     # -- helpers -----------------------------------------------------------------------------

@@ -25,6 +25,10 @@ class Executor(ABC):
         """Prepare to run ``trainable`` (ship it to workers once, not once per trial)."""
 
     @abstractmethod
+    def total_resources(self) -> Resources:
+        """Everything the executor can run trials on (after ``setup``)."""
+
+    @abstractmethod
     def can_start(self, resources: Resources) -> bool:
         """Whether a trial needing ``resources`` could start now."""
 

@@ -31,6 +31,9 @@ class InProcessExecutor(Executor):
     def setup(self, trainable: Trainable) -> None:
         self._trainable = trainable
 
+    def total_resources(self) -> Resources:
+        return Resources(cpu=self._num_cpus)
+
     def can_start(self, resources: Resources) -> bool:
         return self._used_cpus + resources.cpu <= self._num_cpus
 

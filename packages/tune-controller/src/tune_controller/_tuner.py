@@ -65,7 +65,6 @@ class Tuner:
                 f"Both the Tuner's param_space and the {type(searcher).__name__} given as search_alg "
                 "define a search space: define it in one place only"
             )
-        scheduler.set_search_properties(tune_config.metric, tune_config.mode)
         trainable_name = getattr(self._trainable, "__name__", type(self._trainable).__name__)
         name = run_config.name or f"{trainable_name}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
         experiment_dir = _experiment_dir(run_config.storage_path, name)
@@ -76,6 +75,9 @@ class Tuner:
             callback.setup(metric=tune_config.metric, mode=tune_config.mode, experiment_dir=str(experiment_dir))
         executor = self._executor or self._default_executor()
         executor.setup(self._trainable)
+        scheduler.set_search_properties(
+            tune_config.metric, tune_config.mode, total_resources=executor.total_resources()
+        )
         controller = TuneController(
             experiment_dir=experiment_dir,
             experiment_name=name,

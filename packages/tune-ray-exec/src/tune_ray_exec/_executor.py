@@ -53,6 +53,9 @@ class RayExecutor(Executor):
         self._cluster = {name: float(amount) for name, amount in cluster.items()}
         self._trainable_box = [ray.put(trainable)]
 
+    def total_resources(self) -> Resources:
+        return Resources.from_dict(self._cluster)
+
     def can_start(self, resources: Resources) -> bool:
         return all(
             self._used[name] + amount <= self._cluster.get(name, 0.0) for name, amount in resources.as_dict().items()

@@ -8,6 +8,7 @@ from tune_schedulers._hyperband import HyperBandScheduler
 from tune_schedulers._median import MedianStoppingRule
 from tune_schedulers._pbt import PopulationBasedTraining
 from tune_schedulers._quantile import RunningQuantile
+from tune_schedulers._resource_changing import DistributeResources, ResourceChangingScheduler
 from tune_schedulers._scheduler import FIFOScheduler, TrialScheduler
 
 __version__ = version("tune-schedulers")
@@ -26,11 +27,13 @@ __all__ = [
     "PB2",
     "ASHAScheduler",
     "AsyncHyperBandScheduler",
+    "DistributeResources",
     "FIFOScheduler",
     "HyperBandScheduler",
     "MedianStoppingRule",
     "PopulationBasedTraining",
     "PromotionASHAScheduler",
+    "ResourceChangingScheduler",
     "RunningQuantile",
     "TrialScheduler",
 ]

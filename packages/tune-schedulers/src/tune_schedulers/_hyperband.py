@@ -9,7 +9,7 @@ from typing import Any
 
 from tune_schedulers._metrics import read_result, reward
 from tune_schedulers._scheduler import TrialScheduler
-from tune_trial import Decision, Exploit, Trial, TrialStatus
+from tune_trial import Action, Decision, Trial, TrialStatus
 
 
 @dataclass
@@ -146,8 +146,8 @@ class HyperBandScheduler(TrialScheduler):
             if bracket.live and not bracket.finished:
                 self._process(bracket, current=None)
 
-    def pop_decisions(self) -> list[tuple[str, Decision | Exploit]]:
-        decisions: list[tuple[str, Decision | Exploit]] = list(self._decisions)
+    def pop_decisions(self) -> list[tuple[str, Action]]:
+        decisions: list[tuple[str, Action]] = list(self._decisions)
         self._decisions = []
         return decisions
 

@@ -11,7 +11,7 @@ from typing import Any
 from tune_schedulers._metrics import read_result, reward
 from tune_schedulers._scheduler import TrialScheduler
 from tune_schedulers._sorted import SortedList
-from tune_trial import Decision, Exploit, Trial
+from tune_trial import Action, Decision, Exploit, Trial
 
 Mutations = Mapping[str, Any]
 """Per config key: a list of values, a domain (anything with ``from_unit``, e.g. ``tune.uniform``),
@@ -130,8 +130,9 @@ class PopulationBasedTraining(TrialScheduler):
         self._configs[trial_id] = config
         return Exploit(source, copy.deepcopy(config))
 
-    def pop_decisions(self) -> list[tuple[str, Decision | Exploit]]:
-        decisions, self._decisions = self._decisions, []
+    def pop_decisions(self) -> list[tuple[str, Action]]:
+        decisions: list[tuple[str, Action]] = list(self._decisions)
+        self._decisions = []
         return decisions
 
     def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from tune_trial import Decision, Exploit, Trial
+from tune_trial import Action, Decision, Trial
 
 
 class TrialScheduler:
@@ -49,8 +49,9 @@ class TrialScheduler:
         state already knows, this must change nothing.
         """
 
-    def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Decision | Exploit:
-        """A trial reported; say what it should do next (or, for PBT, whom to exploit)."""
+    def on_trial_result(self, trial: Trial, result: Mapping[str, Any]) -> Action:
+        """A trial reported; say what it should do next: a Decision, or a request as data (PBT's
+        ``Exploit``, ``ChangeResources``) that the controller carries out."""
         return Decision.CONTINUE
 
     def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:
@@ -65,7 +66,7 @@ class TrialScheduler:
     def on_no_more_trials(self) -> None:
         """The searcher will add no more trials: stop waiting for groups to fill (synchronous HyperBand)."""
 
-    def pop_decisions(self) -> list[tuple[str, Decision | Exploit]]:
+    def pop_decisions(self) -> list[tuple[str, Action]]:
         """Decisions about other trials, made since the last call (then forgotten).
 
         A decision about one trial can settle others: when synchronous HyperBand halves a bracket,

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tune_schedulers._scheduler import TrialScheduler
-from tune_trial import Decision, Exploit, Trial, TrialStatus
+from tune_trial import ChangeResources, Decision, Exploit, Trial, TrialStatus
 
 DecisionLog = list[tuple[str, int, str]]
 
@@ -125,6 +125,10 @@ class Simulation:
             if isinstance(decision, Exploit):
                 self._exploit(trial, decision)
                 self._carry_out_other_decisions()
+                continue
+            if isinstance(decision, ChangeResources):
+                self.log.append((trial.trial_id, iteration, f"RESOURCES {decision.resources.as_dict()}"))
+                trial.resources = decision.resources  # carried out at once: resumed with them
                 continue
             assert isinstance(decision, Decision), f"on_trial_result returned {decision!r}"
             self.log.append((trial.trial_id, iteration, decision.value))

@@ -9,7 +9,7 @@ from tune_trial import result_keys
 from tune_trial._api import TrialSession, bind_session, get_checkpoint, get_context, report
 from tune_trial._checkpoint import Checkpoint
 from tune_trial._context import TrialContext
-from tune_trial._decision import Decision, Exploit
+from tune_trial._decision import Action, ChangeResources, Decision, Exploit
 from tune_trial._errors import NoActiveTrialError, TrialTransitionError, TuneError
 from tune_trial._resources import Resources
 from tune_trial._status import TrialStatus, is_legal_transition, legal_transitions
@@ -18,6 +18,8 @@ from tune_trial._trial import Trial
 __version__ = version("tune-trial")
 
 __all__ = [
+    "Action",
+    "ChangeResources",
     "Checkpoint",
     "Decision",
     "Exploit",

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from tune_trial._resources import Resources
+
 
 class Decision(str, Enum):
     """A scheduler's verdict on a trial.
@@ -30,3 +32,15 @@ class Exploit:
 
     source_trial_id: str
     config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ChangeResources:
+    """A scheduler's request (ResourceChangingScheduler): pause this trial, then restart it from its
+    latest checkpoint with ``resources``."""
+
+    resources: Resources
+
+
+Action = Decision | Exploit | ChangeResources
+"""Everything ``TrialScheduler.on_trial_result`` may answer."""
