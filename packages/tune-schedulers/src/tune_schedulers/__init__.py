@@ -7,6 +7,7 @@ from tune_schedulers._asha import ASHAScheduler, AsyncHyperBandScheduler, Promot
 from tune_schedulers._hyperband import HyperBandScheduler
 from tune_schedulers._median import MedianStoppingRule
 from tune_schedulers._pbt import PopulationBasedTraining
+from tune_schedulers._pbt_replay import PopulationBasedTrainingReplay
 from tune_schedulers._quantile import RunningQuantile
 from tune_schedulers._resource_changing import DistributeResources, ResourceChangingScheduler
 from tune_schedulers._scheduler import FIFOScheduler, TrialScheduler
@@ -32,6 +33,7 @@ __all__ = [
     "HyperBandScheduler",
     "MedianStoppingRule",
     "PopulationBasedTraining",
+    "PopulationBasedTrainingReplay",
     "PromotionASHAScheduler",
     "ResourceChangingScheduler",
     "RunningQuantile",

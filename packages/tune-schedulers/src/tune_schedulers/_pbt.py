@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
+import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -85,6 +87,8 @@ class PopulationBasedTraining(TrialScheduler):
         self._last_perturbation: dict[str, float] = {}
         self._configs: dict[str, dict[str, Any]] = {}
         self._live: set[str] = set()
+        self._steps: dict[str, int] = {}  # training iteration at each trial's latest perturbation check
+        self._policies: dict[str, list[list[Any]]] = {}
         self.num_perturbations = 0
 
     def on_trial_add(self, trial: Trial) -> None:
@@ -99,6 +103,7 @@ class PopulationBasedTraining(TrialScheduler):
         if time < self.burn_in_period or time - self._last_perturbation.get(trial_id, 0.0) < self.perturbation_interval:
             return Decision.CONTINUE
         self._last_perturbation[trial_id] = time
+        self._steps[trial_id] = int(result.get("training_iteration", 0))
         self._rank(trial_id, value)
         if not self.synch:
             return self._exploit_if_bottom(trial_id) or Decision.CONTINUE
@@ -127,8 +132,30 @@ class PopulationBasedTraining(TrialScheduler):
         _, source = self._ranking[len(self._ranking) - 1 - self._random.randrange(upper)]
         self.num_perturbations += 1
         config = self._explore(self._configs[source])
+        # The trial's lineage is now the source's, plus this change (Ray Tune's policy log format).
+        change = [
+            source,
+            trial_id,
+            self._steps.get(source, 0),
+            self._steps.get(trial_id, 0),
+            self._configs[source],
+            config,
+        ]
+        self._policies[trial_id] = [*self._policies.get(source, []), copy.deepcopy(change)]
         self._configs[trial_id] = config
         return Exploit(source, copy.deepcopy(config))
+
+    def policy(self, trial_id: str) -> list[list[Any]]:
+        """The config changes that led to ``trial_id``'s current state, oldest first, each
+        ``[source_id, trial_id, source_step, trial_step, source_config, new_config]`` (the lines of
+        Ray Tune's ``pbt_policy_*.txt``): what :class:`PopulationBasedTrainingReplay` replays."""
+        return copy.deepcopy(self._policies.get(trial_id, []))
+
+    def write_policy(self, trial_id: str, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`policy` as a policy file, one JSON list per line, as Ray Tune does."""
+        with open(path, "w", encoding="utf-8") as file:
+            for change in self._policies.get(trial_id, []):
+                file.write(json.dumps(change) + "\n")
 
     def pop_decisions(self) -> list[tuple[str, Action]]:
         decisions: list[tuple[str, Action]] = list(self._decisions)
@@ -201,6 +228,8 @@ class PopulationBasedTraining(TrialScheduler):
             "last_perturbation": self._last_perturbation,
             "configs": self._configs,
             "live": sorted(self._live),
+            "steps": self._steps,
+            "policies": self._policies,
             "next_sync": self._next_sync,
             "decisions": [[trial_id, _encode(decision)] for trial_id, decision in self._decisions],
             "num_perturbations": self.num_perturbations,
@@ -216,6 +245,8 @@ class PopulationBasedTraining(TrialScheduler):
         self._last_perturbation = dict(state["last_perturbation"])
         self._configs = {trial_id: dict(config) for trial_id, config in state["configs"].items()}
         self._live = set(state["live"])
+        self._steps = {trial_id: int(step) for trial_id, step in state["steps"].items()}
+        self._policies = {trial_id: list(changes) for trial_id, changes in state["policies"].items()}
         self._next_sync = float(state["next_sync"])
         self._decisions = [(trial_id, _decode(decision)) for trial_id, decision in state["decisions"]]
         self.num_perturbations = int(state["num_perturbations"])

@@ -104,7 +104,6 @@ class Simulation:
 
     def _exploit(self, trial: Trial, exploit: Exploit) -> None:
         source = self._trial(exploit.source_trial_id)
-        assert source is not trial, f"{trial.trial_id} was told to exploit itself"
         entry = f"EXPLOIT {source.trial_id} {sorted(exploit.config.items())}"
         self.log.append((trial.trial_id, self.iteration[trial.trial_id], entry))
         trial.config = dict(exploit.config)  # carried out at once: resume from the source's state
@@ -157,6 +156,8 @@ class SchedulerConformance:
 
     uses_metric: ClassVar[bool] = True
     """False for schedulers that ignore the metric (FIFO): no error is expected when it is missing."""
+    num_trials: ClassVar[int] = 24
+    """Trials in the simulated experiment (1 for schedulers that run a single trial)."""
 
     def make_scheduler(self, metric: str, mode: str) -> TrialScheduler:
         raise NotImplementedError
@@ -164,7 +165,7 @@ class SchedulerConformance:
     def _simulation(self, metric: str = "loss", mode: str = "min") -> Simulation:
         scheduler = self.make_scheduler(metric, mode)
         scheduler.set_search_properties(metric, mode)
-        return Simulation(scheduler, metric, sign=1.0 if mode == "min" else -1.0)
+        return Simulation(scheduler, metric, sign=1.0 if mode == "min" else -1.0, num_trials=self.num_trials)
 
     def test_decisions_are_legal_moves_and_every_trial_ends(self) -> None:
         simulation = self._simulation()
@@ -192,7 +193,7 @@ class SchedulerConformance:
 
     def test_a_result_without_the_metric_is_an_error_naming_the_trial_and_key(self) -> None:
         scheduler = self.make_scheduler("loss", "min")
-        trial = Trial("trial_without_loss", {})
+        trial = Trial("trial_without_loss", {"index": 0, "scale": 1.0})
         scheduler.on_trial_add(trial)
         trial.set_status(TrialStatus.RUNNING)
         report: Callable[[], Any] = lambda: scheduler.on_trial_result(  # noqa: E731

@@ -9,7 +9,9 @@ from tune_schedulers import (
     HyperBandScheduler,
     MedianStoppingRule,
     PopulationBasedTraining,
+    PopulationBasedTrainingReplay,
     PromotionASHAScheduler,
+    ResourceChangingScheduler,
     TrialScheduler,
 )
 
@@ -31,6 +33,8 @@ __all__ = [
     "HyperBandScheduler",
     "MedianStoppingRule",
     "PopulationBasedTraining",
+    "PopulationBasedTrainingReplay",
     "PromotionASHAScheduler",
+    "ResourceChangingScheduler",
     "TrialScheduler",
 ]
