@@ -3,6 +3,7 @@
 from tune_schedulers import (
     ASHAScheduler,
     FIFOScheduler,
+    HyperBandForBOHB,
     HyperBandScheduler,
     MedianStoppingRule,
     PopulationBasedTraining,
@@ -85,3 +86,8 @@ class TestResourceChangingScheduler(SchedulerConformance):
         scheduler = ResourceChangingScheduler(ASHAScheduler(metric=metric, mode=mode, max_t=27, reduction_factor=3))
         scheduler.set_search_properties(metric, mode, total_resources=Resources(cpu=8))
         return scheduler
+
+
+class TestHyperBandForBOHB(SchedulerConformance):
+    def make_scheduler(self, metric, mode):
+        return HyperBandForBOHB(metric=metric, mode=mode, max_t=27, reduction_factor=3)

@@ -4,7 +4,7 @@ from importlib.metadata import version
 from typing import Any
 
 from tune_schedulers._asha import ASHAScheduler, AsyncHyperBandScheduler, PromotionASHAScheduler
-from tune_schedulers._hyperband import HyperBandScheduler
+from tune_schedulers._hyperband import HyperBandForBOHB, HyperBandScheduler
 from tune_schedulers._median import MedianStoppingRule
 from tune_schedulers._pbt import PopulationBasedTraining
 from tune_schedulers._pbt_replay import PopulationBasedTrainingReplay
@@ -30,6 +30,7 @@ __all__ = [
     "AsyncHyperBandScheduler",
     "DistributeResources",
     "FIFOScheduler",
+    "HyperBandForBOHB",
     "HyperBandScheduler",
     "MedianStoppingRule",
     "PopulationBasedTraining",

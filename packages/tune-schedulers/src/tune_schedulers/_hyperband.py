@@ -82,12 +82,16 @@ class HyperBandScheduler(TrialScheduler):
         while True:
             if self._band_size >= self._s_max_1:
                 self._band_size = 0
-            s = self._band_size
+            s = self._bracket_s(self._band_size)
             self._band_size += 1
             first_milestone = int(self.max_t * self.eta**-s)
             if first_milestone > 0:  # too small a bracket is skipped, as in Ray Tune
                 size = math.ceil(self._s_max_1 / (s + 1) * self.eta**s)
                 return _Bracket(size=size, milestone=first_milestone, halvings_left=s)
+
+    def _bracket_s(self, position: int) -> int:
+        """The ``s`` of the ``position``-th bracket of a band: full budget first, as in Ray Tune."""
+        return position
 
     def on_trial_add(self, trial: Trial) -> None:
         if trial.trial_id in self._bracket_of:
@@ -242,3 +246,15 @@ def _json(value: float) -> float | None:
 
 def _unjson(value: float | None) -> float:
     return -math.inf if value is None else float(value)
+
+
+class HyperBandForBOHB(HyperBandScheduler):
+    """HyperBand as BOHB runs it (Falkner et al., 2018), to pair with a BOHB searcher.
+
+    As in Ray Tune, a band's brackets are filled largest ``s`` first: many short trials first, so the
+    searcher's model gets results early. As everywhere in tune, a bracket waits to be filled until the
+    searcher has no more trials (``on_no_more_trials``), then halves as it is.
+    """
+
+    def _bracket_s(self, position: int) -> int:
+        return self._s_max_1 - 1 - position

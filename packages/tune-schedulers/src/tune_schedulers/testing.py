@@ -211,6 +211,8 @@ class SchedulerConformance:
             simulation = self._simulation()
             for _ in range(6):
                 simulation.step()
+            simulation._fill()  # start whatever the scheduler wants to run next
+            assert simulation.running, "no trial is running after six steps"
             trial = simulation.running[0]
             iteration = simulation.iteration[trial.trial_id] + 1
             decisions.append(
