@@ -80,8 +80,11 @@ class Simulation:
     def _fill(self) -> None:
         while len(self.running) < self.concurrency:
             chosen = self._choose() if self.waiting else None
-            if chosen is None and self._create():
-                chosen = self._choose()
+            if chosen is None:
+                # Offer a new trial, then ask again: if there is none, the scheduler has just heard
+                # so (on_no_more_trials) and may release waiting trials, as a controller does.
+                self._create()
+                chosen = self._choose() if self.waiting else None
             if chosen is None:
                 return
             self.waiting.remove(chosen)
