@@ -27,7 +27,9 @@ class ReferenceMedian:
                 continue
             scoped = [v for t, v in results if self.grace_period <= t <= time]
             if scoped:
-                means.append(statistics.fmean(scoped))
+                # Summed left to right like the rule's running sums (np.mean's pairwise sum can
+                # differ in the last bit, which only matters for exact ties).
+                means.append(sum(scoped) / len(scoped))
         if len(means) < self.min_samples:
             return "CONTINUE"
         median = statistics.median(means)
@@ -75,3 +77,38 @@ def test_a_trial_with_only_nan_results_is_stopped_once_there_is_a_median():
 def test_bad_arguments_are_refused_at_construction(kwargs, message):
     with pytest.raises(ValueError, match=message):
         MedianStoppingRule(**kwargs)
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_the_iteration_index_decides_as_ray_tunes_rule(mode):
+    rng = random.Random(2)
+    rule = MedianStoppingRule(time_attr="training_iteration", metric="m", mode=mode, grace_period=2)
+    reference = ReferenceMedian(2, 3, mode)
+    trials = {f"t{i}": Trial(f"t{i}", {}, status=TrialStatus.RUNNING) for i in range(60)}
+    iterations = dict.fromkeys(trials, 0)
+    for trial in trials.values():
+        rule.on_trial_add(trial)
+    while iterations:
+        trial_id = rng.choice(sorted(iterations))
+        iterations[trial_id] += 1
+        value = round(rng.gauss(int(trial_id[1:]) % 5, 1), 1)
+        expected = reference.on_result(trial_id, iterations[trial_id], value)
+        result = {"m": value, "training_iteration": iterations[trial_id]}
+        assert rule.on_trial_result(trials[trial_id], result).value == expected
+        if expected == "STOP" or iterations[trial_id] >= 15:
+            del iterations[trial_id]
+
+
+def test_a_trial_restarted_from_a_checkpoint_forgets_the_undone_results():
+    rule = MedianStoppingRule(time_attr="training_iteration", metric="loss", mode="min", grace_period=1)
+    for index in range(3):
+        rule.on_trial_add(trial := Trial(f"t{index}", {}, status=TrialStatus.RUNNING))
+        for iteration in (1, 2, 3):
+            rule.on_trial_result(trial, {"loss": 1.0, "training_iteration": iteration})
+    rule.on_trial_add(restarted := Trial("restarted", {}, status=TrialStatus.RUNNING))
+    for iteration in (1, 2, 3):
+        rule.on_trial_result(restarted, {"loss": 0.5, "training_iteration": iteration})
+    # Resumed from its iteration-1 checkpoint: iterations 2 and 3 are reported again, worse.
+    assert rule.on_trial_result(restarted, {"loss": 0.9, "training_iteration": 2}) is Decision.CONTINUE
+    assert rule._histories["restarted"].times == [1, 2]
+    assert len(rule._means_at[2]) == 4  # one entry per trial at iteration 2, not a duplicate

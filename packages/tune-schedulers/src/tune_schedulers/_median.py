@@ -5,13 +5,14 @@ from __future__ import annotations
 import bisect
 import math
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tune_schedulers._metrics import read_result
 from tune_schedulers._scheduler import TrialScheduler
-from tune_trial import Decision, Trial, TrialStatus
+from tune_schedulers._sorted import SortedList
+from tune_trial import Decision, Trial, TrialStatus, result_keys
 
 
 @dataclass
@@ -25,7 +26,9 @@ class _History:
 
     def running_mean(self, time: float) -> float:
         """The mean metric over results with ``grace_period <= t <= time`` (NaN if none)."""
-        index = bisect.bisect_right(self.times, time) - 1
+        return self.mean_at_index(bisect.bisect_right(self.times, time) - 1)
+
+    def mean_at_index(self, index: int) -> float:
         if index < 0 or self.counts[index] == 0:
             return math.nan
         return self.sums[index] / self.counts[index]
@@ -40,8 +43,11 @@ class MedianStoppingRule(TrialScheduler):
     With fewer than ``min_samples_required`` such trials, the trial goes on, or yields its slot to a
     waiting trial when it has run ``min_time_slice`` since it last did.
 
-    Memory is bounded to a few floats per result (Ray Tune keeps every result dict). A decision reads
-    the trials that reached ``t``: linear in their number, with a small constant. Non-finite values
+    Memory is a few floats per result (Ray Tune keeps every result dict). With
+    ``time_attr="training_iteration"`` the running means at each iteration are kept sorted, so a
+    decision costs about O(sqrt n); with other time attributes (reported at arbitrary times) a
+    decision reads the trials that reached ``t``: linear in their number, with a small constant.
+    A trial restarted from a checkpoint drops the results after it from its history. Non-finite values
     never count as a trial's best and stay out of running means (a running mean they enter is
     not finite, and is skipped as in Ray Tune).
     """
@@ -73,6 +79,9 @@ class MedianStoppingRule(TrialScheduler):
         self._stopped: set[str] = set()
         self._last_pause: dict[str, float] = {}
         self._trials: dict[str, Trial] = {}
+        # With training_iteration, every trial that reached iteration t reported at t: the running
+        # means at each t can be kept sorted, and a decision is a lookup instead of a scan.
+        self._means_at: dict[float, SortedList] | None = {} if time_attr == result_keys.TRAINING_ITERATION else None
 
     def on_trial_add(self, trial: Trial) -> None:
         self._trials[trial.trial_id] = trial
@@ -84,23 +93,36 @@ class MedianStoppingRule(TrialScheduler):
         history = self._record(trial.trial_id, time, value, sign)
         if time < self.grace_period:
             return Decision.CONTINUE
-        means = [
-            mean
-            for trial_id, other in self._histories.items()
-            if trial_id != trial.trial_id and other.times[-1] >= time
-            if math.isfinite(mean := other.running_mean(time))
-        ]
-        if len(means) < self.min_samples_required:
+        means = self._others_means(trial.trial_id, time)
+        enough = len(means) >= self.min_samples_required
+        median = _median(means) if enough else math.nan
+        own = history.running_mean(time)
+        if self._means_at is not None and math.isfinite(own):  # after reading the others' means
+            self._means_at.setdefault(time, SortedList()).add((own, trial.trial_id))
+        if not enough:
             return self._on_insufficient_samples(trial, time)
-        median = statistics.median(means)
         best = history.best if math.isfinite(history.best) else -sign * math.inf
         if sign * median > sign * best:
             self._stopped.add(trial.trial_id)
             return Decision.STOP if self.hard_stop else Decision.PAUSE
         return Decision.CONTINUE
 
+    def _others_means(self, trial_id: str, time: float) -> Sequence[float] | SortedList:
+        """The finite running means at ``time`` of the other trials that reached it."""
+        if self._means_at is not None:
+            return self._means_at.get(time) or SortedList()
+        return [
+            mean
+            for other_id, other in self._histories.items()
+            if other_id != trial_id and other.times[-1] >= time
+            if math.isfinite(mean := other.running_mean(time))
+        ]
+
     def _record(self, trial_id: str, time: float, value: float, sign: float) -> _History:
         history = self._histories.setdefault(trial_id, _History())
+        if history.times and time <= history.times[-1]:
+            # Restarted from a checkpoint: the results after it belong to a past that was undone.
+            self._truncate(trial_id, history, time)
         in_scope = time >= self.grace_period
         history.times.append(time)
         history.sums.append((history.sums[-1] if history.sums else 0.0) + (value if in_scope else 0.0))
@@ -108,6 +130,15 @@ class MedianStoppingRule(TrialScheduler):
         if math.isfinite(value) and not (math.isfinite(history.best) and sign * value <= sign * history.best):
             history.best = value
         return history
+
+    def _truncate(self, trial_id: str, history: _History, time: float) -> None:
+        keep = bisect.bisect_left(history.times, time)
+        if self._means_at is not None:
+            for index in range(keep, len(history.times)):
+                mean = history.mean_at_index(index)
+                if math.isfinite(mean) and history.times[index] >= self.grace_period:
+                    self._means_at[history.times[index]].remove((mean, trial_id))
+        del history.times[keep:], history.sums[keep:], history.counts[keep:]
 
     def _on_insufficient_samples(self, trial: Trial, time: float) -> Decision:
         due = time - self._last_pause.get(trial.trial_id, -math.inf) > self.min_time_slice
@@ -145,6 +176,23 @@ class MedianStoppingRule(TrialScheduler):
         }
         self._stopped = set(state["stopped"])
         self._last_pause = dict(state["last_pause"])
+        if self._means_at is not None:
+            self._means_at = {}
+            for trial_id, history in self._histories.items():
+                for index, time in enumerate(history.times):
+                    mean = history.mean_at_index(index)
+                    if time >= self.grace_period and math.isfinite(mean):
+                        self._means_at.setdefault(time, SortedList()).add((mean, trial_id))
+
+
+def _median(values: Sequence[float] | SortedList) -> float:
+    """``statistics.median`` of plain floats, or of a SortedList of ``(mean, trial_id)`` pairs."""
+    if isinstance(values, SortedList):
+        middle, odd = divmod(len(values), 2)
+        if odd:
+            return float(values[middle][0])
+        return float((values[middle - 1][0] + values[middle][0]) / 2)
+    return statistics.median(values)
 
 
 def _json_float(value: float) -> float | None:
