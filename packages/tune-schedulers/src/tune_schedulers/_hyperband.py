@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,8 @@ class HyperBandScheduler(TrialScheduler):
         self._bracket_of: dict[str, int] = {}
         self._decisions: list[tuple[str, Decision]] = []
         self._no_more_trials = False
+        self._trials: dict[str, Trial] = {}  # the trial objects, to hand back from choose_trial_to_run
+        self._pending: deque[str] = deque()  # added, in order, maybe started since
 
     def milestones(self) -> Collection[int] | None:
         if self.time_attr != "training_iteration":
@@ -94,8 +97,11 @@ class HyperBandScheduler(TrialScheduler):
         return position
 
     def on_trial_add(self, trial: Trial) -> None:
+        self._trials[trial.trial_id] = trial
+        if trial.status is TrialStatus.PENDING:
+            self._pending.append(trial.trial_id)
         if trial.trial_id in self._bracket_of:
-            return  # re-added after a restore
+            return  # re-added after a restore: its bracket is in the state
         if not self._brackets or self._brackets[-1].filled():
             self._brackets.append(self._new_bracket())
         self._brackets[-1].live[trial.trial_id] = None
@@ -156,22 +162,23 @@ class HyperBandScheduler(TrialScheduler):
         return decisions
 
     def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:
-        offered = {trial.trial_id: trial for trial in candidates}
+        # The scheduler keeps the trials it was given, so choosing needs no pass over the candidates.
         for bracket in self._brackets:
             while bracket.to_resume:
-                trial = offered.get(bracket.to_resume[0])
+                trial = self._trials.get(bracket.to_resume[0])
                 if trial is None or trial.status is not TrialStatus.PAUSED:
                     break
                 bracket.to_resume.pop(0)
                 return trial
-        for bracket in self._brackets:
-            for trial_id in bracket.live:
-                trial = offered.get(trial_id)
-                if trial is not None and trial.status is TrialStatus.PENDING:
-                    return trial
+        while self._pending:
+            trial = self._trials.get(self._pending[0])
+            if trial is not None and trial.status is TrialStatus.PENDING:
+                return trial
+            self._pending.popleft()  # started (or gone) since it was added
         return None  # a new trial, if the searcher has one, fills the current bracket
 
     def _forget(self, trial_id: str) -> None:
+        self._trials.pop(trial_id, None)
         index = self._bracket_of.pop(trial_id, None)
         if index is not None:
             bracket = self._brackets[index]

@@ -54,6 +54,7 @@ class Simulation:
     running: list[Trial] = field(default_factory=list)
     iteration: dict[str, int] = field(default_factory=dict)
     log: DecisionLog = field(default_factory=list)
+    by_id: dict[str, Trial] = field(default_factory=dict)
     exhausted: bool = False
 
     def _create(self) -> bool:
@@ -65,6 +66,7 @@ class Simulation:
             return False
         trial = Trial(f"trial_{len(self.trials):03d}", {"index": len(self.trials), "scale": 1.0})
         self.trials.append(trial)
+        self.by_id[trial.trial_id] = trial
         self.waiting.append(trial)
         self.iteration[trial.trial_id] = 0
         self.scheduler.on_trial_add(trial)
@@ -103,7 +105,7 @@ class Simulation:
                 self.log.append((trial_id, self.iteration[trial_id], "STOPPED BY SCHEDULER"))
 
     def _trial(self, trial_id: str) -> Trial:
-        return next(trial for trial in self.trials if trial.trial_id == trial_id)
+        return self.by_id[trial_id]
 
     def _exploit(self, trial: Trial, exploit: Exploit) -> None:
         source = self._trial(exploit.source_trial_id)
