@@ -22,7 +22,6 @@ class _Bracket:
     halvings_left: int
     live: dict[str, float | None] = field(default_factory=dict)  # trial id -> latest time reported
     rewards: dict[str, float] = field(default_factory=dict)  # trial id -> latest reward
-    to_resume: list[str] = field(default_factory=list)
     finished: bool = False
 
     def filled(self) -> bool:
@@ -69,6 +68,7 @@ class HyperBandScheduler(TrialScheduler):
         self._no_more_trials = False
         self._trials: dict[str, Trial] = {}  # the trial objects, to hand back from choose_trial_to_run
         self._pending: deque[str] = deque()  # added, in order, maybe started since
+        self._to_resume: deque[str] = deque()  # halving winners, in order, waiting to be chosen
 
     def milestones(self) -> Collection[int] | None:
         if self.time_attr != "training_iteration":
@@ -147,7 +147,7 @@ class HyperBandScheduler(TrialScheduler):
             if trial_id == current:
                 decision = Decision.CONTINUE
             else:
-                bracket.to_resume.append(trial_id)
+                self._to_resume.append(trial_id)
         return decision
 
     def on_no_more_trials(self) -> None:
@@ -163,12 +163,12 @@ class HyperBandScheduler(TrialScheduler):
 
     def choose_trial_to_run(self, candidates: Sequence[Trial]) -> Trial | None:
         # The scheduler keeps the trials it was given, so choosing needs no pass over the candidates.
-        for bracket in self._brackets:
-            while bracket.to_resume:
-                trial = self._trials.get(bracket.to_resume[0])
-                if trial is None or trial.status is not TrialStatus.PAUSED:
-                    break
-                bracket.to_resume.pop(0)
+        while self._to_resume:
+            trial = self._trials.get(self._to_resume[0])
+            if trial is not None and trial.status is not TrialStatus.PAUSED:
+                break  # not paused yet: its turn comes when it is
+            self._to_resume.popleft()
+            if trial is not None:
                 return trial
         while self._pending:
             trial = self._trials.get(self._pending[0])
@@ -209,7 +209,6 @@ class HyperBandScheduler(TrialScheduler):
                 "halvings_left": b.halvings_left,
                 "live": b.live,
                 "rewards": {trial_id: _json(value) for trial_id, value in b.rewards.items()},
-                "to_resume": b.to_resume,
                 "finished": b.finished,
             }
             for b in self._brackets
@@ -221,6 +220,7 @@ class HyperBandScheduler(TrialScheduler):
             "bracket_of": self._bracket_of,
             "to_stop": [trial_id for trial_id, _ in self._decisions],
             "no_more_trials": self._no_more_trials,
+            "to_resume": list(self._to_resume),
         }
 
     def set_state(self, state: Mapping[str, Any]) -> None:
@@ -232,7 +232,6 @@ class HyperBandScheduler(TrialScheduler):
                 halvings_left=b["halvings_left"],
                 live=dict(b["live"]),
                 rewards={trial_id: _unjson(value) for trial_id, value in b["rewards"].items()},
-                to_resume=list(b["to_resume"]),
                 finished=bool(b["finished"]),
             )
             for b in state["brackets"]
@@ -241,6 +240,7 @@ class HyperBandScheduler(TrialScheduler):
         self._bracket_of = dict(state["bracket_of"])
         self._decisions = [(trial_id, Decision.STOP) for trial_id in state["to_stop"]]
         self._no_more_trials = bool(state["no_more_trials"])
+        self._to_resume = deque(state["to_resume"])
 
 
 def _sortable(value: float) -> float:
