@@ -27,9 +27,13 @@ class ReferenceMedian:
                 continue
             scoped = [v for t, v in results if self.grace_period <= t <= time]
             if scoped:
-                # Summed left to right like the rule's running sums (np.mean's pairwise sum can
-                # differ in the last bit, which only matters for exact ties).
-                means.append(sum(scoped) / len(scoped))
+                # Added one by one, left to right, like the rule's running sums: np.mean's pairwise
+                # sum and Python 3.12+'s compensated sum() can differ in the last bit, which matters
+                # for exact ties.
+                total = 0.0
+                for value in scoped:
+                    total += value
+                means.append(total / len(scoped))
         if len(means) < self.min_samples:
             return "CONTINUE"
         median = statistics.median(means)
