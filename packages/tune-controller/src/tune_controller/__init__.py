@@ -11,24 +11,44 @@ from tune_controller._inprocess import InProcessExecutor
 from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import Result, ResultGrid
 from tune_controller._session import TrialLaunch, TrialRunSession, TrialStopped
+from tune_controller._stoppers import (
+    CombinedStopper,
+    ExperimentPlateauStopper,
+    FunctionStopper,
+    MaximumIterationStopper,
+    NoopStopper,
+    Stopper,
+    ThresholdStopper,
+    TimeoutStopper,
+    TrialPlateauStopper,
+)
 from tune_controller._tuner import Tuner
 
 __version__ = version("tune-controller")
 
 __all__ = [
     "Callback",
+    "CombinedStopper",
     "Executor",
+    "ExperimentPlateauStopper",
     "FailureConfig",
+    "FunctionStopper",
     "InProcessExecutor",
+    "MaximumIterationStopper",
+    "NoopStopper",
     "ProgressReporter",
     "Result",
     "ResultGrid",
     "RunConfig",
     "StopCondition",
+    "Stopper",
+    "ThresholdStopper",
+    "TimeoutStopper",
     "Trainable",
     "TrialEnded",
     "TrialEvent",
     "TrialLaunch",
+    "TrialPlateauStopper",
     "TrialReported",
     "TrialRunSession",
     "TrialStopped",

@@ -6,14 +6,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tune_controller._stoppers import Stopper
 from tune_schedulers import TrialScheduler
 from tune_search import Searcher
 
 if TYPE_CHECKING:
     from tune_controller._callback import Callback
 
-StopCondition = Mapping[str, float] | Callable[[str, Mapping[str, Any]], bool]
-"""``{"metric": threshold}`` (stop once ``result[metric] >= threshold``) or ``f(trial_id, result)``."""
+StopCondition = Stopper | Mapping[str, float] | Callable[[str, Mapping[str, Any]], bool]
+"""A Stopper, ``{"metric": threshold}`` (stop once ``result[metric] >= threshold``) or ``f(trial_id, result)``."""
 
 
 @dataclass

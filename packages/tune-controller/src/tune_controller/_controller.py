@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from tune_controller._callback import Callback
-from tune_controller._config import FailureConfig, StopCondition
+from tune_controller._config import FailureConfig
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor
 from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
+from tune_controller._stoppers import Stopper, ThresholdStopper
 from tune_schedulers import TrialScheduler
 from tune_search import FINISHED, Searcher
 from tune_trial import (
@@ -59,7 +59,7 @@ class TuneController:
         resources: Resources,
         max_concurrent_trials: int | None,
         time_budget_s: float | None,
-        stop: StopCondition | None,
+        stopper: Stopper,
         failure_config: FailureConfig,
         callbacks: Sequence[Callback],
     ) -> None:
@@ -73,8 +73,7 @@ class TuneController:
         self._resources = resources
         self._max_concurrent = max_concurrent_trials
         self._time_budget_s = time_budget_s
-        self._stop = stop
-        self._should_stop = _stop_predicate(stop)
+        self._stopper = stopper
         self._failure_config = failure_config
         self._callbacks = list(callbacks)
         self._trials: list[Trial] = []
@@ -95,13 +94,15 @@ class TuneController:
 
     def run(self) -> list[Result]:
         started = time.monotonic()
-        self._decision_points = _decision_points(self._scheduler.milestones(), self._stop)
+        self._decision_points = _decision_points(self._scheduler.milestones(), self._stopper.decision_points())
         try:
             while True:
                 self._iteration += 1
                 self._notify("on_step_begin")
                 if self._time_budget_s is not None and time.monotonic() - started >= self._time_budget_s:
                     self._end_experiment(f"time budget of {self._time_budget_s:.1f} s reached")
+                elif not self._searcher_finished and self._stopper.stop_all():
+                    self._end_experiment(f"{type(self._stopper).__name__}.stop_all() said so")
                 else:
                     self._fill_slots()
                 if not self._running:
@@ -254,7 +255,8 @@ class TuneController:
         self._carry_out_other_decisions()
         self._searcher.on_trial_result(trial.trial_id, result)
         decision = action if isinstance(action, Decision) else self._plan_restart(trial, action)
-        if self._should_stop(trial.trial_id, result):
+        self._warn_about_unknown_stop_keys(result)
+        if self._stopper(trial.trial_id, result):
             self._restarts.pop(trial.trial_id, None)
             self._stopping.add(trial.trial_id)
             self._scheduler.on_trial_remove(trial)
@@ -268,6 +270,19 @@ class TuneController:
             self._executor.decide(trial.trial_id, decision)
         elif decision is not Decision.CONTINUE:
             self._executor.stop(trial.trial_id)
+
+    def _warn_about_unknown_stop_keys(self, result: Mapping[str, Any]) -> None:
+        stopper = self._stopper
+        if isinstance(stopper, ThresholdStopper) and not stopper.missing_keys_warned:
+            unknown = stopper.unknown_keys(result)
+            if unknown:
+                stopper.missing_keys_warned = True
+                logger.warning(
+                    "RunConfig.stop names %s, which trial results do not have (they have: %s): "
+                    "those conditions never stop a trial",
+                    ", ".join(repr(key) for key in unknown),
+                    ", ".join(sorted(result)),
+                )
 
     def _plan_restart(self, trial: Trial, request: Exploit | ChangeResources) -> Decision:
         """Pause ``trial`` now; once its run has ended, it restarts as ``request`` says."""
@@ -393,30 +408,10 @@ class TuneController:
         )
 
 
-def _decision_points(milestones: Collection[int] | None, stop: StopCondition | None) -> frozenset[int] | None:
-    """Iterations at which a trial must wait for the driver: the scheduler's milestones, plus the
-    iteration a ``stop`` condition ends it at. A stop on any other metric, or a stop function, can
-    trigger at any result, so then every result waits (the trial stops exactly where the condition
-    says, as in Ray Tune, instead of running ahead of it)."""
-    if milestones is None or stop is None:
-        return None if milestones is None else frozenset(milestones)
-    if callable(stop) or set(stop) != {result_keys.TRAINING_ITERATION}:
+def _decision_points(milestones: Collection[int] | None, stops: Collection[int] | None) -> frozenset[int] | None:
+    """Iterations at which a trial must wait for the driver: where the scheduler may decide, and where
+    the stopper may stop it. ``None`` from either means every result waits (the trial then stops
+    exactly where the condition says, as in Ray Tune, instead of running ahead of it)."""
+    if milestones is None or stops is None:
         return None
-    return frozenset(milestones) | {math.ceil(stop[result_keys.TRAINING_ITERATION])}
-
-
-def _stop_predicate(stop: StopCondition | None) -> Callable[[str, Mapping[str, Any]], bool]:
-    if stop is None:
-        return lambda trial_id, result: False
-    if callable(stop):
-        return stop
-    thresholds = dict(stop)
-
-    def reached(trial_id: str, result: Mapping[str, Any]) -> bool:
-        for key, threshold in thresholds.items():
-            value = result.get(key)
-            if isinstance(value, (int, float)) and not math.isnan(value) and value >= threshold:
-                return True
-        return False
-
-    return reached
+    return frozenset(milestones) | frozenset(stops)

@@ -16,6 +16,7 @@ from tune_controller._executor import Executor, Trainable
 from tune_controller._inprocess import InProcessExecutor
 from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import ResultGrid
+from tune_controller._stoppers import as_stopper
 from tune_schedulers import FIFOScheduler
 from tune_search import BasicVariantGenerator
 from tune_trial import Resources, TuneError
@@ -47,6 +48,7 @@ class Tuner:
         self._run_config = run_config or RunConfig()
         self._executor = executor
         self._results: ResultGrid | None = None
+        self._stopper = as_stopper(self._run_config.stop)
         _check_picklable(self._param_space)
 
     def _default_executor(self) -> Executor:
@@ -89,7 +91,7 @@ class Tuner:
             resources=Resources(),
             max_concurrent_trials=tune_config.max_concurrent_trials,
             time_budget_s=tune_config.time_budget_s,
-            stop=run_config.stop,
+            stopper=self._stopper,
             failure_config=run_config.failure_config,
             callbacks=callbacks,
         )

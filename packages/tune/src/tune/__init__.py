@@ -5,7 +5,7 @@ Port Ray Tune code by changing ``from ray import tune`` to ``import tune``.
 
 from importlib.metadata import version
 
-from tune import schedulers, search
+from tune import schedulers, search, stopper
 from tune._tuner import Tuner
 from tune_controller import (
     Callback,
@@ -14,6 +14,7 @@ from tune_controller import (
     Result,
     ResultGrid,
     RunConfig,
+    Stopper,
     TuneConfig,
 )
 from tune_search import (
@@ -43,6 +44,7 @@ __all__ = [
     "Result",
     "ResultGrid",
     "RunConfig",
+    "Stopper",
     "TuneConfig",
     "TuneError",
     "Tuner",
@@ -63,5 +65,6 @@ __all__ = [
     "sample_from",
     "schedulers",
     "search",
+    "stopper",
     "uniform",
 ]
