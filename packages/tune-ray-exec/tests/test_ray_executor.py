@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tune_controller import FailureConfig, RunConfig, TuneConfig, Tuner
+from tune_controller import FailureConfig, RunConfig, TuneConfig, Tuner, with_resources
 from tune_ray_exec import RayExecutor
 from tune_schedulers import TrialScheduler
 from tune_search import choice, grid_search, uniform
@@ -117,3 +117,13 @@ def test_a_request_the_cluster_can_never_meet_names_the_trial_and_resource():
             executor.check_feasible("t9", Resources(cpu=1, gpu=4))
     finally:
         executor.shutdown()
+
+
+def report_cpus(config):
+    report({"cpus": get_context().get_trial_resources().cpu, "pid": os.getpid()})
+
+
+def test_trials_get_the_cpus_they_ask_for_and_wait_for_them(tmp_path):
+    results = _fit(tmp_path, with_resources(report_cpus, {"cpu": 2}), {"x": grid_search([1, 2, 3])})
+    assert [result.metrics["cpus"] for result in results] == [2.0, 2.0, 2.0]
+    assert len({result.metrics["pid"] for result in results}) == 1  # one 2-CPU actor, reused

@@ -23,6 +23,7 @@ from tune_controller._stoppers import (
     TrialPlateauStopper,
 )
 from tune_controller._tuner import Tuner
+from tune_controller._wrappers import with_parameters, with_resources
 
 __version__ = version("tune-controller")
 
@@ -55,4 +56,6 @@ __all__ = [
     "TuneConfig",
     "TuneController",
     "Tuner",
+    "with_parameters",
+    "with_resources",
 ]

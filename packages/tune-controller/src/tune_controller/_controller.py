@@ -95,6 +95,7 @@ class TuneController:
     def run(self) -> list[Result]:
         started = time.monotonic()
         self._decision_points = _decision_points(self._scheduler.milestones(), self._stopper.decision_points())
+        self._executor.check_feasible(self._next_trial_id(), self._resources)  # before any trial starts
         try:
             while True:
                 self._iteration += 1
@@ -162,7 +163,7 @@ class TuneController:
         if self._max_trials is not None and len(self._trials) >= self._max_trials:
             self._no_more_trials()
             return False
-        trial_id = f"{self._id_prefix}_{len(self._trials):05d}"
+        trial_id = self._next_trial_id()
         suggestion = self._searcher.suggest(trial_id)
         if suggestion == FINISHED:
             self._no_more_trials()
@@ -201,6 +202,9 @@ class TuneController:
                     self._plan_restart(trial, decision)
                 (self._stopping if decision is Decision.STOP else self._pausing).add(trial_id)
                 self._executor.stop(trial_id)
+
+    def _next_trial_id(self) -> str:
+        return f"{self._id_prefix}_{len(self._trials):05d}"
 
     def _start(self, trial: Trial) -> None:
         del self._waiting[trial.trial_id]

@@ -40,7 +40,7 @@ class InProcessExecutor(Executor):
     def check_feasible(self, trial_id: str, resources: Resources) -> None:
         if resources.cpu > self._num_cpus:
             raise ValueError(
-                f"Trial {trial_id} needs {resources.cpu} CPUs but the in-process executor has {self._num_cpus}"
+                f"Trial {trial_id} needs {resources.cpu:g} CPUs but the in-process executor has {self._num_cpus:g}"
             )
         missing = [name for name in resources.as_dict() if name not in ("CPU", "memory")]
         if missing:

@@ -17,9 +17,10 @@ from tune_controller._inprocess import InProcessExecutor
 from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import ResultGrid
 from tune_controller._stoppers import as_stopper
+from tune_controller._wrappers import trial_resources
 from tune_schedulers import FIFOScheduler
 from tune_search import BasicVariantGenerator
-from tune_trial import Resources, TuneError
+from tune_trial import TuneError
 
 DEFAULT_STORAGE_PATH = "~/tune_results"
 
@@ -88,7 +89,7 @@ class Tuner:
             searcher=searcher,
             scheduler=scheduler,
             max_trials=searcher.max_trials(tune_config.num_samples),
-            resources=Resources(),
+            resources=trial_resources(self._trainable),
             max_concurrent_trials=tune_config.max_concurrent_trials,
             time_budget_s=tune_config.time_budget_s,
             stopper=self._stopper,

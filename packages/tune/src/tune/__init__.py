@@ -16,6 +16,8 @@ from tune_controller import (
     RunConfig,
     Stopper,
     TuneConfig,
+    with_parameters,
+    with_resources,
 )
 from tune_search import (
     choice,
@@ -67,4 +69,6 @@ __all__ = [
     "search",
     "stopper",
     "uniform",
+    "with_parameters",
+    "with_resources",
 ]
