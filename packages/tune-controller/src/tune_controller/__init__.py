@@ -8,6 +8,7 @@ from tune_controller._controller import TuneController
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor, Trainable
 from tune_controller._inprocess import InProcessExecutor
+from tune_controller._loggers import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback
 from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import Result, ResultGrid
 from tune_controller._session import TrialLaunch, TrialRunSession, TrialStopped
@@ -28,6 +29,7 @@ from tune_controller._wrappers import with_parameters, with_resources
 __version__ = version("tune-controller")
 
 __all__ = [
+    "CSVLoggerCallback",
     "Callback",
     "CombinedStopper",
     "Executor",
@@ -35,6 +37,8 @@ __all__ = [
     "FailureConfig",
     "FunctionStopper",
     "InProcessExecutor",
+    "JsonLoggerCallback",
+    "LoggerCallback",
     "MaximumIterationStopper",
     "NoopStopper",
     "ProgressReporter",

@@ -397,6 +397,9 @@ class TuneController:
     # -- helpers -----------------------------------------------------------------------------
 
     def _notify(self, hook: str, **kwargs: Any) -> None:
+        trial = kwargs.get("trial")
+        if trial is not None:
+            kwargs["trial_dir"] = str(self._trial_dir(trial))
         for callback in self._callbacks:
             getattr(callback, hook)(self._iteration, self._trials, **kwargs)
 

@@ -14,6 +14,7 @@ from tune_controller._config import RunConfig, TuneConfig
 from tune_controller._controller import TuneController
 from tune_controller._executor import Executor, Trainable
 from tune_controller._inprocess import InProcessExecutor
+from tune_controller._loggers import default_loggers
 from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import ResultGrid
 from tune_controller._stoppers import as_stopper
@@ -72,6 +73,7 @@ class Tuner:
         name = run_config.name or f"{trainable_name}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
         experiment_dir = _experiment_dir(run_config.storage_path, name)
         callbacks = list(run_config.callbacks)
+        callbacks += [logger for logger in default_loggers() if not any(type(c) is type(logger) for c in callbacks)]
         if run_config.verbose and not any(isinstance(c, ProgressReporter) for c in callbacks):
             callbacks.append(ProgressReporter())
         for callback in callbacks:

@@ -5,7 +5,7 @@ Port Ray Tune code by changing ``from ray import tune`` to ``import tune``.
 
 from importlib.metadata import version
 
-from tune import schedulers, search, stopper
+from tune import logger, schedulers, search, stopper
 from tune._tuner import Tuner
 from tune_controller import (
     Callback,
@@ -54,6 +54,7 @@ __all__ = [
     "get_checkpoint",
     "get_context",
     "grid_search",
+    "logger",
     "lograndint",
     "loguniform",
     "qlograndint",
