@@ -3,10 +3,10 @@
 from importlib.metadata import version
 
 from tune_controller._callback import Callback
-from tune_controller._config import FailureConfig, RunConfig, StopCondition, TuneConfig
+from tune_controller._config import CheckpointConfig, FailureConfig, RunConfig, StopCondition, TuneConfig
 from tune_controller._controller import TuneController
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
-from tune_controller._executor import Executor, Trainable
+from tune_controller._executor import Executor, TrainableFunction
 from tune_controller._inprocess import InProcessExecutor
 from tune_controller._loggers import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback
 from tune_controller._progress import ProgressReporter
@@ -23,6 +23,7 @@ from tune_controller._stoppers import (
     TimeoutStopper,
     TrialPlateauStopper,
 )
+from tune_controller._trainable import Trainable
 from tune_controller._tuner import Tuner
 from tune_controller._wrappers import with_parameters, with_resources
 
@@ -31,6 +32,7 @@ __version__ = version("tune-controller")
 __all__ = [
     "CSVLoggerCallback",
     "Callback",
+    "CheckpointConfig",
     "CombinedStopper",
     "Executor",
     "ExperimentPlateauStopper",
@@ -50,6 +52,7 @@ __all__ = [
     "ThresholdStopper",
     "TimeoutStopper",
     "Trainable",
+    "TrainableFunction",
     "TrialEnded",
     "TrialEvent",
     "TrialLaunch",

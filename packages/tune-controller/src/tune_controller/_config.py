@@ -58,6 +58,33 @@ class FailureConfig:
 
 
 @dataclass
+class CheckpointConfig:
+    """Which checkpoints to keep, and when class Trainables save them.
+
+    ``num_to_keep`` keeps that many per trial: the best by ``checkpoint_score_attribute`` (in
+    ``checkpoint_score_order``), or the most recent without one; the latest is never deleted, since
+    a resumed trial restarts from it. ``checkpoint_frequency`` and ``checkpoint_at_end`` apply to
+    class Trainables (function trainables report checkpoints themselves).
+    """
+
+    num_to_keep: int | None = None
+    checkpoint_score_attribute: str | None = None
+    checkpoint_score_order: str = "max"
+    checkpoint_frequency: int = 0
+    checkpoint_at_end: bool = False
+
+    def __post_init__(self) -> None:
+        if self.num_to_keep is not None and self.num_to_keep < 1:
+            raise ValueError(f"CheckpointConfig.num_to_keep must be >= 1 or None, got {self.num_to_keep}")
+        if self.checkpoint_score_order not in ("min", "max"):
+            raise ValueError(
+                f"CheckpointConfig.checkpoint_score_order must be 'min' or 'max', got {self.checkpoint_score_order!r}"
+            )
+        if self.checkpoint_frequency < 0:
+            raise ValueError(f"CheckpointConfig.checkpoint_frequency must be >= 0, got {self.checkpoint_frequency}")
+
+
+@dataclass
 class RunConfig:
     """Where results go, when trials stop, and who is told about progress."""
 
@@ -66,4 +93,5 @@ class RunConfig:
     stop: StopCondition | None = None
     callbacks: Sequence[Callback] = field(default_factory=list)
     failure_config: FailureConfig = field(default_factory=FailureConfig)
+    checkpoint_config: CheckpointConfig = field(default_factory=CheckpointConfig)
     verbose: int = 1

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from tune_controller._callback import Callback
-from tune_controller._config import FailureConfig
+from tune_controller._checkpoints import CheckpointKeeper
+from tune_controller._config import CheckpointConfig, FailureConfig
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor
 from tune_controller._result_grid import Result
@@ -61,6 +62,7 @@ class TuneController:
         time_budget_s: float | None,
         stopper: Stopper,
         failure_config: FailureConfig,
+        checkpoint_config: CheckpointConfig,
         callbacks: Sequence[Callback],
     ) -> None:
         self._experiment_dir = experiment_dir
@@ -75,6 +77,7 @@ class TuneController:
         self._time_budget_s = time_budget_s
         self._stopper = stopper
         self._failure_config = failure_config
+        self._checkpoints = CheckpointKeeper(checkpoint_config)
         self._callbacks = list(callbacks)
         self._trials: list[Trial] = []
         self._by_id: dict[str, Trial] = {}
@@ -247,6 +250,7 @@ class TuneController:
         trial.last_result = result
         if event.checkpoint is not None:
             trial.checkpoint = event.checkpoint
+            self._checkpoints.add(trial.trial_id, event.checkpoint, result)
             self._resume_points[trial.trial_id] = result
         self._history[trial.trial_id].append(result)
         self._notify("on_trial_result", trial=trial, result=result)
@@ -321,6 +325,8 @@ class TuneController:
         source = self._by_id[request.source_trial_id]
         trial.config = dict(request.config)
         trial.checkpoint = source.checkpoint
+        if source.checkpoint is not None:
+            self._checkpoints.pin(source.checkpoint)
         self._resume_points[trial.trial_id] = self._resume_points[source.trial_id]
         logger.info("Trial %s exploits trial %s with config %s", trial.trial_id, source.trial_id, trial.config)
 
@@ -409,6 +415,7 @@ class TuneController:
             metrics=dict(trial.last_result or {}),
             path=str(self._trial_dir(trial)),
             checkpoint=trial.checkpoint,
+            best_checkpoints=self._checkpoints.best(trial.trial_id),
             error=trial.error,
             status=trial.status,
             metrics_history=tuple(self._history[trial.trial_id]),

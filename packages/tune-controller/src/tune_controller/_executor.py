@@ -10,7 +10,7 @@ from tune_controller._events import TrialEvent
 from tune_controller._session import TrialLaunch
 from tune_trial import Decision, Resources
 
-Trainable = Callable[[dict[str, Any]], Any]
+TrainableFunction = Callable[[dict[str, Any]], Any]
 
 
 class Executor(ABC):
@@ -21,7 +21,7 @@ class Executor(ABC):
     """
 
     @abstractmethod
-    def setup(self, trainable: Trainable) -> None:
+    def setup(self, trainable: TrainableFunction) -> None:
         """Prepare to run ``trainable`` (ship it to workers once, not once per trial)."""
 
     @abstractmethod

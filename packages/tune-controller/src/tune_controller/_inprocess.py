@@ -7,7 +7,7 @@ import queue
 import threading
 
 from tune_controller._events import TrialEnded, TrialEvent
-from tune_controller._executor import Executor, Trainable
+from tune_controller._executor import Executor, TrainableFunction
 from tune_controller._session import TrialLaunch, TrialRunSession
 from tune_trial import Decision, Resources
 
@@ -22,13 +22,13 @@ class InProcessExecutor(Executor):
     def __init__(self, num_cpus: float | None = None) -> None:
         self._num_cpus = float(num_cpus if num_cpus is not None else os.cpu_count() or 1)
         self._used_cpus = 0.0
-        self._trainable: Trainable | None = None
+        self._trainable: TrainableFunction | None = None
         self._sessions: dict[str, TrialRunSession] = {}
         self._resources: dict[str, Resources] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._wakeups: queue.SimpleQueue[str] = queue.SimpleQueue()
 
-    def setup(self, trainable: Trainable) -> None:
+    def setup(self, trainable: TrainableFunction) -> None:
         self._trainable = trainable
 
     def total_resources(self) -> Resources:

@@ -18,6 +18,8 @@ class Result:
     metrics: dict[str, Any]
     path: str
     checkpoint: Checkpoint | None = None
+    best_checkpoints: Sequence[tuple[Checkpoint, dict[str, Any]]] = field(default_factory=tuple)
+    """The checkpoints kept on disk, with the metrics reported with each, best first."""
     error: str | None = None
     status: TrialStatus = TrialStatus.TERMINATED
     metrics_history: Sequence[Mapping[str, Any]] = field(default_factory=tuple)

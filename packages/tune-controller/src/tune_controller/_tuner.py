@@ -12,12 +12,13 @@ import cloudpickle
 
 from tune_controller._config import RunConfig, TuneConfig
 from tune_controller._controller import TuneController
-from tune_controller._executor import Executor, Trainable
+from tune_controller._executor import Executor, TrainableFunction
 from tune_controller._inprocess import InProcessExecutor
 from tune_controller._loggers import default_loggers
 from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import ResultGrid
 from tune_controller._stoppers import as_stopper
+from tune_controller._trainable import Trainable, as_function_trainable
 from tune_controller._wrappers import trial_resources
 from tune_schedulers import FIFOScheduler
 from tune_search import BasicVariantGenerator
@@ -35,13 +36,15 @@ class Tuner:
 
     def __init__(
         self,
-        trainable: Trainable,
+        trainable: TrainableFunction | type[Trainable],
         *,
         param_space: Mapping[str, Any] | None = None,
         tune_config: TuneConfig | None = None,
         run_config: RunConfig | None = None,
         executor: Executor | None = None,
     ) -> None:
+        if isinstance(trainable, type) and issubclass(trainable, Trainable):
+            trainable = as_function_trainable(trainable, (run_config or RunConfig()).checkpoint_config)
         if not callable(trainable):
             raise TypeError(f"Tuner: trainable must be a function taking a config dict, got {type(trainable).__name__}")
         self._trainable = trainable
@@ -96,6 +99,7 @@ class Tuner:
             time_budget_s=tune_config.time_budget_s,
             stopper=self._stopper,
             failure_config=run_config.failure_config,
+            checkpoint_config=run_config.checkpoint_config,
             callbacks=callbacks,
         )
         self._results = ResultGrid(controller.run(), metric=tune_config.metric, mode=tune_config.mode)

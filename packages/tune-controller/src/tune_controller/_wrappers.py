@@ -6,13 +6,13 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tune_controller._executor import Trainable
+from tune_controller._executor import TrainableFunction
 from tune_trial import Resources
 
 _RESOURCES_ATTRIBUTE = "__tune_resources__"
 
 
-def with_parameters(trainable: Callable[..., Any], **parameters: Any) -> Trainable:
+def with_parameters(trainable: Callable[..., Any], **parameters: Any) -> TrainableFunction:
     """``trainable(config, **parameters)`` as a trainable of ``config`` alone.
 
     The parameters (a dataset, a model) travel with the trainable, which executors ship once per
@@ -32,7 +32,7 @@ def with_parameters(trainable: Callable[..., Any], **parameters: Any) -> Trainab
     return with_parameters_applied
 
 
-def with_resources(trainable: Trainable, resources: Resources | Mapping[str, float]) -> Trainable:
+def with_resources(trainable: TrainableFunction, resources: Resources | Mapping[str, float]) -> TrainableFunction:
     """Run each trial of ``trainable`` with ``resources`` (``{"cpu": 2, "gpu": 1}`` or a Resources).
 
     On Ray a trial with GPUs sees only its own through ``CUDA_VISIBLE_DEVICES``; a request the cluster
@@ -50,7 +50,7 @@ def with_resources(trainable: Trainable, resources: Resources | Mapping[str, flo
     return with_resources_applied
 
 
-def trial_resources(trainable: Trainable) -> Resources:
+def trial_resources(trainable: TrainableFunction) -> Resources:
     """The resources ``with_resources`` attached to ``trainable`` (1 CPU by default)."""
     resources = getattr(trainable, _RESOURCES_ATTRIBUTE, None)
     return resources if isinstance(resources, Resources) else Resources()

@@ -7,7 +7,7 @@ from typing import Any
 
 import ray
 
-from tune_controller import Trainable, TrialEvent, TrialLaunch, TrialRunSession
+from tune_controller import TrainableFunction, TrialEvent, TrialLaunch, TrialRunSession
 from tune_trial import Decision
 
 _LINGER_S = 0.05
@@ -24,7 +24,7 @@ class TrialActor:
     """
 
     def __init__(self) -> None:
-        self._trainable: Trainable | None = None
+        self._trainable: TrainableFunction | None = None
         self._trainable_key: str | None = None
         self._lock = threading.Lock()
         self._sessions: dict[str, TrialRunSession] = {}

@@ -11,7 +11,7 @@ import ray
 from ray.actor import ActorHandle
 from ray.exceptions import RayActorError
 
-from tune_controller import Executor, Trainable, TrialEnded, TrialEvent, TrialLaunch
+from tune_controller import Executor, TrainableFunction, TrialEnded, TrialEvent, TrialLaunch
 from tune_ray_exec._actor import TrialActor
 from tune_trial import Decision, Resources
 
@@ -46,7 +46,7 @@ class RayExecutor(Executor):
         self._used: defaultdict[str, float] = defaultdict(float)
         self._cluster: dict[str, float] = {}
 
-    def setup(self, trainable: Trainable) -> None:
+    def setup(self, trainable: TrainableFunction) -> None:
         if not ray.is_initialized():
             ray.init()
         cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]

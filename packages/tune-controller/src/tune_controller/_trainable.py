@@ -1,0 +1,132 @@
+"""The class Trainable API (Ray Tune's): ``setup``, ``step``, ``save_checkpoint``, ``load_checkpoint``,
+``cleanup``, run by a function trainable so that every executor runs it as it runs functions."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+
+from tune_controller._config import CheckpointConfig
+from tune_controller._executor import TrainableFunction
+from tune_trial import Checkpoint, TrialContext, get_checkpoint, get_context, report, result_keys
+
+_STATE_FILE = "trainable_state.pkl"
+
+
+class Trainable:
+    """Subclass and implement ``step`` (one iteration, returning its metrics); ``setup`` for
+    initialisation; ``save_checkpoint``/``load_checkpoint`` so trials can pause, resume, be retried
+    and be exploited. Return ``{"done": True, ...}`` from ``step`` to end the trial."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self.config = dict(config or {})
+        self._iteration = 0
+        self.setup(dict(self.config))
+
+    @property
+    def iteration(self) -> int:
+        """Steps done so far (restored ones included)."""
+        return self._iteration
+
+    @property
+    def training_iteration(self) -> int:
+        return self._iteration
+
+    @property
+    def trial_id(self) -> str:
+        return self._context().trial_id
+
+    @property
+    def trial_name(self) -> str:
+        return self._context().trial_name
+
+    @property
+    def logdir(self) -> str:
+        return self._context().trial_dir
+
+    @staticmethod
+    def _context() -> TrialContext:
+        return get_context()
+
+    def setup(self, config: dict[str, Any]) -> None:
+        """Build what the trial needs (models, data) from ``config``."""
+
+    def step(self) -> dict[str, Any]:
+        """One iteration of training; returns its metrics."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step()")
+
+    def save_checkpoint(self, checkpoint_dir: str) -> dict[str, Any] | None:
+        """Write the state into ``checkpoint_dir``, or return it as a dict (it will be pickled there)."""
+        return None
+
+    def load_checkpoint(self, checkpoint: dict[str, Any] | str) -> None:
+        """Restore from what ``save_checkpoint`` returned, or from its directory if it returned None."""
+
+    def reset_config(self, new_config: dict[str, Any]) -> bool:
+        """Ray Tune's hook for reusing an instance with another config. tune builds a fresh instance
+        for every trial (cheap next to an actor start, and no state can leak), so it is not called."""
+        return False
+
+    def cleanup(self) -> None:
+        """Release what ``setup`` took (always called when the trial ends, however it ends)."""
+
+
+def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointConfig) -> TrainableFunction:
+    """A function trainable running ``cls``: steps until ``done``, checkpointing as configured."""
+
+    @functools.wraps(cls, updated=())
+    def run_trainable_class(config: dict[str, Any]) -> None:
+        instance = cls(config)
+        try:
+            checkpoint = get_checkpoint()
+            if checkpoint is not None:
+                _restore(instance, checkpoint)
+            instance._iteration = _restored_iteration(checkpoint)
+            while True:
+                result = dict(instance.step())
+                instance._iteration += 1
+                done = bool(result.get(result_keys.DONE, False))
+                frequency = checkpoint_config.checkpoint_frequency
+                due = (frequency and instance._iteration % frequency == 0) or (
+                    done and checkpoint_config.checkpoint_at_end
+                )
+                if due:
+                    with tempfile.TemporaryDirectory() as directory:
+                        _save(instance, directory)
+                        report(result, checkpoint=Checkpoint.from_directory(directory))
+                else:
+                    report(result)
+                if done:
+                    return
+        finally:
+            instance.cleanup()
+
+    run_trainable_class.__name__ = cls.__name__
+    return run_trainable_class
+
+
+def _restored_iteration(checkpoint: Checkpoint | None) -> int:
+    """The iteration a restored trial continues from (the one its checkpoint was reported with)."""
+    if checkpoint is None:
+        return 0
+    marker = Path(checkpoint.path) / ".iteration"
+    return int(marker.read_text()) if marker.exists() else 0
+
+
+def _save(instance: Trainable, directory: str) -> None:
+    state = instance.save_checkpoint(directory)
+    if state is not None:
+        (Path(directory) / _STATE_FILE).write_bytes(cloudpickle.dumps(state))
+    (Path(directory) / ".iteration").write_text(str(instance._iteration))
+
+
+def _restore(instance: Trainable, checkpoint: Checkpoint) -> None:
+    state_file = Path(checkpoint.path) / _STATE_FILE
+    if state_file.exists():
+        instance.load_checkpoint(cloudpickle.loads(state_file.read_bytes()))
+    else:
+        instance.load_checkpoint(checkpoint.path)
