@@ -252,3 +252,20 @@ def test_get_best_result_by_best_ever_value(run):
     assert results.get_best_result(scope="all").config["peak"] == 9.0
     with pytest.raises(TuneError, match="no trial reported a numeric value for 'missing'"):
         results.get_best_result(metric="missing")
+
+
+def test_results_as_dataframes(run):
+    def rising(config):
+        for step in range(3):
+            report({"score": config["model"]["depth"] * step})
+
+    results = run(rising, {"model": {"depth": grid_search([1, 2])}})
+    frame = results.get_dataframe()
+    assert list(frame["config/model/depth"]) == [1, 2]
+    assert list(frame["score"]) == [2, 4]
+    best_rows = results.get_dataframe(filter_metric="score", filter_mode="min")
+    assert list(best_rows["score"]) == [0, 0]
+    history = results[1].metrics_dataframe
+    assert list(history["score"]) == [0, 2, 4]
+    with pytest.raises(ValueError, match="give both filter_metric and filter_mode"):
+        results.get_dataframe(filter_metric="score")

@@ -26,6 +26,11 @@ class Result:
     """Every result the trial reported, oldest first."""
 
     @property
+    def metrics_dataframe(self) -> Any:
+        """Every result of the trial as a pandas DataFrame (needs ``tune-controller[pandas]``)."""
+        return _pandas("Result.metrics_dataframe").DataFrame(list(self.metrics_history))
+
+    @property
     def trial_id(self) -> str | None:
         value = self.metrics.get("trial_id")
         return None if value is None else str(value)
@@ -60,6 +65,25 @@ class ResultGrid(Sequence[Result]):
     def num_terminated(self) -> int:
         return sum(result.status is TrialStatus.TERMINATED for result in self._results)
 
+    def get_dataframe(self, filter_metric: str | None = None, filter_mode: str | None = None) -> Any:
+        """One row per trial (needs ``tune-controller[pandas]``): its last result, or with
+        ``filter_metric``/``filter_mode`` its best one, plus its config as ``config/<key>`` columns."""
+        if (filter_metric is None) != (filter_mode is None):
+            raise ValueError("get_dataframe(): give both filter_metric and filter_mode, or neither")
+        if filter_mode not in (None, "min", "max"):
+            raise ValueError(f"get_dataframe(): filter_mode must be 'min' or 'max', got {filter_mode!r}")
+        rows = []
+        for result in self._results:
+            row = dict(result.metrics)
+            if filter_metric is not None:
+                candidates = [entry for entry in result.metrics_history if _number(entry.get(filter_metric))]
+                if candidates:
+                    pick = min if filter_mode == "min" else max
+                    row = dict(pick(candidates, key=lambda entry: entry[filter_metric]))
+            row.update({f"config/{key}": value for key, value in _flat_config(result.config).items()})
+            rows.append(row)
+        return _pandas("ResultGrid.get_dataframe").DataFrame(rows)
+
     def get_best_result(self, metric: str | None = None, mode: str | None = None, scope: str = "last") -> Result:
         """The result whose ``metric`` is best, by last value (``scope="last"``) or best ever (``"all"``).
 
@@ -89,3 +113,25 @@ class ResultGrid(Sequence[Result]):
         if best is None:
             raise TuneError(f"get_best_result(): no trial reported a numeric value for {metric!r}")
         return best[1]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not math.isnan(value)
+
+
+def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat_config(value, f"{prefix}{key}/"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _pandas(caller: str) -> Any:
+    try:
+        import pandas
+    except ImportError as error:
+        raise ImportError(f'{caller} needs pandas: pip install "tune-controller[pandas]"') from error
+    return pandas
