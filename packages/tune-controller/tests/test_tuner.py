@@ -269,3 +269,12 @@ def test_results_as_dataframes(run):
     assert list(history["score"]) == [0, 2, 4]
     with pytest.raises(ValueError, match="give both filter_metric and filter_mode"):
         results.get_dataframe(filter_metric="score")
+
+
+def test_a_scheduler_that_needs_a_metric_says_so_before_any_trial_starts(run):
+    from tune_schedulers import ASHAScheduler
+
+    started = []
+    with pytest.raises(ValueError, match=r"AsyncHyperBandScheduler needs a metric and a mode .* TuneConfig"):
+        run(lambda config: started.append(1), scheduler=ASHAScheduler())
+    assert started == []

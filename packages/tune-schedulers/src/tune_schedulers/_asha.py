@@ -55,6 +55,8 @@ class AsyncHyperBandScheduler(TrialScheduler):
     With ``brackets > 1`` trials are spread over brackets as in Ray Tune, by a seeded generator.
     """
 
+    needs_metric = True
+
     def __init__(
         self,
         time_attr: str = "training_iteration",

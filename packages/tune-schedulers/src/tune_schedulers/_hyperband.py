@@ -41,6 +41,8 @@ class HyperBandScheduler(TrialScheduler):
     ``1/eta`` resume to the next milestone and the others stop. The trainable must checkpoint.
     """
 
+    needs_metric = True
+
     def __init__(
         self,
         time_attr: str = "training_iteration",

@@ -52,6 +52,8 @@ class MedianStoppingRule(TrialScheduler):
     not finite, and is skipped as in Ray Tune).
     """
 
+    needs_metric = True
+
     def __init__(
         self,
         time_attr: str = "time_total_s",

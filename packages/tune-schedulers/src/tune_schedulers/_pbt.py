@@ -44,6 +44,8 @@ class PopulationBasedTraining(TrialScheduler):
     generator seeded with ``seed`` and is part of the state, so decisions replay after a restore.
     """
 
+    needs_metric = True
+
     def __init__(
         self,
         time_attr: str = "time_total_s",

@@ -7,7 +7,7 @@ answers with a :class:`~tune_trial.Decision`, so it can be embedded in a plain t
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from tune_trial import Action, Decision, Trial
 
@@ -25,12 +25,23 @@ class TrialScheduler:
         self.metric = metric
         self.mode = mode
 
+    needs_metric: ClassVar[bool] = False
+    """Whether decisions read the metric: then a metric and a mode are required before trials start."""
+
     def set_search_properties(self, metric: str | None, mode: str | None, **spec: Any) -> bool:
-        """Receive the experiment's metric and mode where the scheduler was given none."""
+        """Receive the experiment's metric and mode where the scheduler was given none.
+
+        A scheduler that needs them and still has none raises here, before any trial starts.
+        """
         if self.metric is None:
             self.metric = metric
         if self.mode is None:
             self.mode = mode
+        if self.needs_metric and (self.metric is None or self.mode not in ("min", "max")):
+            raise ValueError(
+                f"{type(self).__name__} needs a metric and a mode ('min' or 'max'), got metric={self.metric!r}, "
+                f"mode={self.mode!r}: pass them to the scheduler or to TuneConfig"
+            )
         return True
 
     def milestones(self) -> Collection[int] | None:
