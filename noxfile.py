@@ -16,7 +16,7 @@ ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 
-TEST_TOOLS = ["pytest>=8", "packaging"]
+TEST_TOOLS = ["pytest>=8", "packaging", "psutil"]
 LINT_TOOLS = ["ruff==0.17.6", "mypy==2.4.1", "scipy-stubs"]
 EXAMPLE_DEPENDENCIES = ["scikit-learn>=1.3"]
 NO_RAY_CHECK = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ray') is not None)"

@@ -8,7 +8,8 @@ def local_ray():
     that later tests, such as the integration tests' own Ray drivers, have the machine to themselves."""
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        # address="local": a new instance of our own, even if a cluster on this machine is reachable.
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     if started:
         ray.shutdown()
