@@ -68,14 +68,14 @@ def _editable(distributions: list[str]) -> list[str]:
 
 
 def _third_party_dependencies() -> list[str]:
-    return sorted(
-        {
-            requirement
-            for project in PROJECTS.values()
-            for requirement in project.get("dependencies", [])
-            if _requirement_name(requirement) not in PROJECTS
-        }
-    )
+    """Every non-sibling requirement, extras included (the meta-package asks for its siblings' extras)."""
+    requirements = set()
+    for project in PROJECTS.values():
+        declared = list(project.get("dependencies", []))
+        for extra in project.get("optional-dependencies", {}).values():
+            declared += extra
+        requirements |= {requirement for requirement in declared if _requirement_name(requirement) not in PROJECTS}
+    return sorted(requirements)
 
 
 @nox.session
