@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tune_controller._callback import Callback
+from tune_controller._flatten import flatten
 from tune_trial import Trial
 
 DISABLE_ENVIRONMENT_VARIABLE = "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"
@@ -92,7 +93,7 @@ class CSVLoggerCallback(LoggerCallback):
         self._writers: dict[str, csv.DictWriter[str]] = {}
 
     def write(self, trial: Trial, file: IO[str], result: Mapping[str, Any]) -> None:
-        row = _flatten(result)
+        row = flatten(result)
         writer = self._writers.get(trial.trial_id)
         if writer is None:
             writer = csv.DictWriter(file, fieldnames=list(row), extrasaction="ignore")
@@ -111,14 +112,3 @@ def default_loggers() -> list[Callback]:
     if os.environ.get(DISABLE_ENVIRONMENT_VARIABLE, "0") not in ("", "0"):
         return []
     return [JsonLoggerCallback(), CSVLoggerCallback()]
-
-
-def _flatten(result: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in result.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{name}/"))
-        else:
-            flat[name] = value
-    return flat

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from tune_controller._callback import Callback
+from tune_controller._flatten import flatten
 from tune_trial import Trial, TrialStatus
 
 
@@ -76,11 +77,11 @@ class ProgressReporter(Callback):
         return "\n".join(lines)
 
     def _table(self, trials: Sequence[Trial]) -> str:
-        parameters = sorted({key for trial in trials for key in _flat(trial.config)})
+        parameters = sorted({key for trial in trials for key in flatten(trial.config)})
         header = ["trial", "status", *parameters, "iter"] + ([self._metric] if self._metric else [])
         rows = [header]
         for trial in trials:
-            config = _flat(trial.config)
+            config = flatten(trial.config)
             last = trial.last_result or {}
             row = [trial.trial_id, trial.status.value, *(_fmt(config.get(key, "")) for key in parameters)]
             row.append(_fmt(last.get("training_iteration", "")))
@@ -96,17 +97,6 @@ def _rows_to_show(trials: Sequence[Trial], max_rows: int) -> list[Trial]:
     running = [trial for trial in trials if trial.status is TrialStatus.RUNNING]
     others = [trial for trial in reversed(trials) if trial.status is not TrialStatus.RUNNING]
     return (running + others)[:max_rows]
-
-
-def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flat(value, f"{name}/"))
-        else:
-            flat[name] = value
-    return flat
 
 
 def _fmt(value: Any) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tune_controller._flatten import flatten
 from tune_trial import Checkpoint, TrialStatus, TuneError
 
 
@@ -80,7 +81,7 @@ class ResultGrid(Sequence[Result]):
                 if candidates:
                     pick = min if filter_mode == "min" else max
                     row = dict(pick(candidates, key=lambda entry: entry[filter_metric]))
-            row.update({f"config/{key}": value for key, value in _flat_config(result.config).items()})
+            row.update({f"config/{key}": value for key, value in flatten(result.config).items()})
             rows.append(row)
         return _pandas("ResultGrid.get_dataframe").DataFrame(rows)
 
@@ -117,16 +118,6 @@ class ResultGrid(Sequence[Result]):
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not math.isnan(value)
-
-
-def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping):
-            flat.update(_flat_config(value, f"{prefix}{key}/"))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _pandas(caller: str) -> Any:
