@@ -26,6 +26,7 @@ class _Running:
     actor: ActorHandle[TrialActor]
     resources: Resources
     fetch: Any  # the ObjectRef of the outstanding take_events call
+    waiting_for_actor: bool = False  # a new actor not placed yet (no events back from it so far)
 
 
 class RayExecutor(Executor):
@@ -45,13 +46,17 @@ class RayExecutor(Executor):
         self._idle: defaultdict[Resources, list[ActorHandle[TrialActor]]] = defaultdict(list)
         self._used: defaultdict[str, float] = defaultdict(float)
         self._cluster: dict[str, float] = {}
+        self._recovering = False  # an actor died: free finished actors until new ones are placed
 
     def setup(self, trainable: TrainableFunction) -> None:
         if not ray.is_initialized():
             ray.init()
+        self._refresh_cluster()
+        self._trainable_box = [ray.put(trainable)]
+
+    def _refresh_cluster(self) -> None:
         cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
         self._cluster = {name: float(amount) for name, amount in cluster.items()}
-        self._trainable_box = [ray.put(trainable)]
 
     def total_resources(self) -> Resources:
         return Resources.from_dict(self._cluster)
@@ -72,11 +77,12 @@ class RayExecutor(Executor):
     def start(self, launch: TrialLaunch, resources: Resources) -> None:
         if self._trainable_box is None:
             raise RuntimeError("RayExecutor.start() called before setup()")
-        actor = self._idle[resources].pop() if self._idle[resources] else self._new_actor(resources)
+        reused = bool(self._idle[resources])
+        actor = self._idle[resources].pop() if reused else self._new_actor(resources)
         for name, amount in resources.as_dict().items():
             self._used[name] += amount
         fetch = actor.start.remote(self._trainable_box, launch, _LONG_POLL_S)
-        self._running[launch.trial_id] = _Running(actor, resources, fetch)
+        self._running[launch.trial_id] = _Running(actor, resources, fetch, waiting_for_actor=not reused)
         self._trial_of_fetch[fetch] = launch.trial_id
 
     def _new_actor(self, resources: Resources) -> ActorHandle[TrialActor]:
@@ -111,10 +117,13 @@ class RayExecutor(Executor):
                 batch: list[TrialEvent] = ray.get(fetch)
             except RayActorError as error:
                 batch = [TrialEnded(trial_id, error=f"The actor running trial {trial_id} died: {error}")]
+                self._recovering = True
                 self._release(trial_id, actor_alive=False)
+                self._refresh_cluster()  # a node may be gone, and its resources with it
                 events.extend(batch)
                 continue
             events.extend(batch)
+            self._running[trial_id].waiting_for_actor = False
             if any(isinstance(event, TrialEnded) for event in batch):
                 self._release(trial_id, actor_alive=True)
             else:
@@ -125,7 +134,12 @@ class RayExecutor(Executor):
         running = self._running.pop(trial_id)
         for name, amount in running.resources.as_dict().items():
             self._used[name] -= amount
-        if actor_alive and self._reuse_actors:
+        # An idle actor keeps its resources. After an actor died (a node lost, say) the cluster may
+        # be smaller than new actors were sized for: one waiting to be placed could starve forever
+        # behind idle ones, so until every new actor is placed, finished trials free their actors.
+        if self._recovering and not any(other.waiting_for_actor for other in self._running.values()):
+            self._recovering = False
+        if actor_alive and self._reuse_actors and not self._recovering:
             self._idle[running.resources].append(running.actor)
         else:
             ray.kill(running.actor)
