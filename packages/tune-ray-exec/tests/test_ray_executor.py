@@ -7,7 +7,7 @@ import pytest
 
 from tune_controller import FailureConfig, RunConfig, TuneConfig, Tuner, with_resources
 from tune_ray_exec import RayExecutor
-from tune_schedulers import TrialScheduler
+from tune_schedulers import ResourceChangingScheduler, TrialScheduler
 from tune_search import choice, grid_search, uniform
 from tune_trial import Checkpoint, Decision, Resources, get_checkpoint, get_context, report
 
@@ -127,3 +127,22 @@ def test_trials_get_the_cpus_they_ask_for_and_wait_for_them(tmp_path):
     results = _fit(tmp_path, with_resources(report_cpus, {"cpu": 2}), {"x": grid_search([1, 2, 3])})
     assert [result.metrics["cpus"] for result in results] == [2.0, 2.0, 2.0]
     assert len({result.metrics["pid"] for result in results}) == 1  # one 2-CPU actor, reused
+
+
+def grows(config):
+    checkpoint = get_checkpoint()
+    step = int((Path(checkpoint.path) / "step").read_text()) if checkpoint else 0
+    while step < 3:
+        step += 1
+        with tempfile.TemporaryDirectory() as directory:
+            (Path(directory) / "step").write_text(str(step))
+            cpus = get_context().get_trial_resources().cpu
+            report({"step": step, "cpus": cpus}, checkpoint=Checkpoint.from_directory(directory))
+
+
+def test_a_trial_resized_on_ray_gets_an_actor_of_the_new_size(tmp_path):
+    # Alone on 2 CPUs, the trial grows to both after its first result: a new 2-CPU actor, which the
+    # idle 1-CPU actor must not starve.
+    (result,) = _fit(tmp_path, grows, scheduler=ResourceChangingScheduler())
+    history = [(entry["step"], entry["cpus"]) for entry in result.metrics_history]
+    assert history == [(1, 1.0), (2, 2.0), (3, 2.0)]

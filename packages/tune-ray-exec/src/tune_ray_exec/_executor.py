@@ -78,12 +78,22 @@ class RayExecutor(Executor):
         if self._trainable_box is None:
             raise RuntimeError("RayExecutor.start() called before setup()")
         reused = bool(self._idle[resources])
+        if not reused:
+            self._evict_idle_actors()
         actor = self._idle[resources].pop() if reused else self._new_actor(resources)
         for name, amount in resources.as_dict().items():
             self._used[name] += amount
         fetch = actor.start.remote(self._trainable_box, launch, _LONG_POLL_S)
         self._running[launch.trial_id] = _Running(actor, resources, fetch, waiting_for_actor=not reused)
         self._trial_of_fetch[fetch] = launch.trial_id
+
+    def _evict_idle_actors(self) -> None:
+        """Idle actors hold their resources: before a new actor is needed, let them go, or it could
+        wait forever for what they hold (trials of another size, as ResourceChangingScheduler makes)."""
+        for idle in self._idle.values():
+            for actor in idle:
+                ray.kill(actor)
+            idle.clear()
 
     def _new_actor(self, resources: Resources) -> ActorHandle[TrialActor]:
         options: dict[str, Any] = {
