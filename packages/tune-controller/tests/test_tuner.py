@@ -278,3 +278,19 @@ def test_a_scheduler_that_needs_a_metric_says_so_before_any_trial_starts(run):
     with pytest.raises(ValueError, match=r"AsyncHyperBandScheduler needs a metric and a mode .* TuneConfig"):
         run(lambda config: started.append(1), scheduler=ASHAScheduler())
     assert started == []
+
+
+def test_trials_can_be_named_and_given_directories(run):
+    def named(config):
+        report({"name": __import__("tune_trial").get_context().get_trial_name()})
+
+    results = run(
+        named,
+        {"lr": grid_search([0.1, 0.2])},
+        trial_name_creator=lambda trial: f"lr={trial.config['lr']}",
+        trial_dirname_creator=lambda trial: f"trial_lr_{trial.config['lr']}",
+    )
+    assert [result.metrics["name"] for result in results] == ["lr=0.1", "lr=0.2"]
+    assert [result.path.rsplit("/", 1)[-1] for result in results] == ["trial_lr_0.1", "trial_lr_0.2"]
+    with pytest.raises(ValueError, match=r"trial_dirname_creator gave '../escape' for trial \w+"):
+        run(named, trial_dirname_creator=lambda trial: "../escape")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tune_controller._stoppers import Stopper
 from tune_schedulers import TrialScheduler
 from tune_search import Searcher
+from tune_trial import Trial
 
 if TYPE_CHECKING:
     from tune_controller._callback import Callback
@@ -29,6 +30,10 @@ class TuneConfig:
     max_concurrent_trials: int | None = None
     time_budget_s: float | None = None
     reuse_actors: bool = True
+    trial_name_creator: Callable[[Trial], str] | None = None
+    """Names trials (shown in progress tables and ``get_context().get_trial_name()``)."""
+    trial_dirname_creator: Callable[[Trial], str] | None = None
+    """Names trials' directories under the experiment's (one path component)."""
 
     def __post_init__(self) -> None:
         if self.mode not in (None, "min", "max"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ class TuneController:
         max_concurrent_trials: int | None,
         time_budget_s: float | None,
         stopper: Stopper,
+        trial_name_creator: Callable[[Trial], str] | None = None,
+        trial_dirname_creator: Callable[[Trial], str] | None = None,
         failure_config: FailureConfig,
         checkpoint_config: CheckpointConfig,
         callbacks: Sequence[Callback],
@@ -76,6 +78,10 @@ class TuneController:
         self._max_concurrent = max_concurrent_trials
         self._time_budget_s = time_budget_s
         self._stopper = stopper
+        self._name_creator = trial_name_creator
+        self._dirname_creator = trial_dirname_creator
+        self._names: dict[str, str] = {}
+        self._dirnames: dict[str, str] = {}
         self._failure_config = failure_config
         self._checkpoints = CheckpointKeeper(checkpoint_config)
         self._callbacks = list(callbacks)
@@ -176,6 +182,7 @@ class TuneController:
         assert isinstance(suggestion, dict)
         self._executor.check_feasible(trial_id, self._resources)
         trial = Trial(trial_id=trial_id, config=suggestion, resources=self._resources)
+        self._name(trial)
         self._trials.append(trial)
         self._by_id[trial_id] = trial
         self._history[trial_id] = []
@@ -219,7 +226,7 @@ class TuneController:
             config=dict(trial.config),
             context=TrialContext(
                 trial_id=trial.trial_id,
-                trial_name=f"{self._trainable_name}_{trial.trial_id}",
+                trial_name=self._names[trial.trial_id],
                 trial_dir=str(self._trial_dir(trial)),
                 experiment_name=self._experiment_name,
                 resources=trial.resources,
@@ -234,7 +241,16 @@ class TuneController:
         self._notify("on_trial_start", trial=trial)
 
     def _trial_dir(self, trial: Trial) -> Path:
-        return self._experiment_dir / f"{self._trainable_name}_{trial.trial_id}"
+        return self._experiment_dir / self._dirnames[trial.trial_id]
+
+    def _name(self, trial: Trial) -> None:
+        """Name the trial and its directory, once, with the user's creators if given."""
+        default = f"{self._trainable_name}_{trial.trial_id}"
+        self._names[trial.trial_id] = self._name_creator(trial) if self._name_creator else default
+        dirname = self._dirname_creator(trial) if self._dirname_creator else default
+        if not dirname or "/" in dirname or "\\" in dirname or dirname in (".", ".."):
+            raise ValueError(f"trial_dirname_creator gave {dirname!r} for trial {trial.trial_id}: not a directory name")
+        self._dirnames[trial.trial_id] = dirname
 
     # -- handling events ---------------------------------------------------------------------
 

@@ -98,6 +98,8 @@ class Tuner:
             max_concurrent_trials=tune_config.max_concurrent_trials,
             time_budget_s=tune_config.time_budget_s,
             stopper=self._stopper,
+            trial_name_creator=tune_config.trial_name_creator,
+            trial_dirname_creator=tune_config.trial_dirname_creator,
             failure_config=run_config.failure_config,
             checkpoint_config=run_config.checkpoint_config,
             callbacks=callbacks,
