@@ -83,6 +83,7 @@ def test_without_retries_left_the_trial_errors(run):
 
     results = run(always_broken, run_config=RunConfig(failure_config=FailureConfig(max_failures=2)))
     assert results.num_errors == 1
+    assert results[0].trial_id  # known even though the trial never reported
     assert "ValueError: bad" in results.errors[0]
 
 

@@ -427,6 +427,7 @@ class TuneController:
 
     def _result(self, trial: Trial) -> Result:
         return Result(
+            trial_id=trial.trial_id,
             config=dict(trial.config),
             metrics=dict(trial.last_result or {}),
             path=str(self._trial_dir(trial)),

@@ -15,6 +15,7 @@ from tune_trial import Checkpoint, TrialStatus, TuneError
 class Result:
     """What one trial produced."""
 
+    trial_id: str
     config: dict[str, Any]
     metrics: dict[str, Any]
     path: str
@@ -30,11 +31,6 @@ class Result:
     def metrics_dataframe(self) -> Any:
         """Every result of the trial as a pandas DataFrame (needs ``tune-controller[pandas]``)."""
         return _pandas("Result.metrics_dataframe").DataFrame(list(self.metrics_history))
-
-    @property
-    def trial_id(self) -> str | None:
-        value = self.metrics.get("trial_id")
-        return None if value is None else str(value)
 
 
 class ResultGrid(Sequence[Result]):
