@@ -10,7 +10,7 @@ from tune_trial import Trial
 
 class Callback:
     """Override the hooks you need. ``iteration`` counts loop turns; ``trials`` is every trial so far;
-    hooks about one trial also get ``trial_dir``, the directory of its files.
+    hooks about one trial also get ``trial_dir``, the directory of its files (a ``pathlib.Path``).
 
     Hooks run on the driver's loop: keep them quick, or hand slow work to a thread.
     """

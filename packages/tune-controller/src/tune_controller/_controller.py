@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor
 from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
-from tune_controller._stoppers import Stopper, ThresholdStopper
+from tune_controller._stoppers import Stopper
 from tune_schedulers import TrialScheduler
 from tune_search import FINISHED, Searcher
 from tune_trial import (
@@ -81,7 +81,7 @@ class TuneController:
         self._name_creator = trial_name_creator
         self._dirname_creator = trial_dirname_creator
         self._names: dict[str, str] = {}
-        self._dirnames: dict[str, str] = {}
+        self._trial_dirs: dict[str, Path] = {}
         self._failure_config = failure_config
         self._checkpoints = CheckpointKeeper(checkpoint_config)
         self._callbacks = list(callbacks)
@@ -241,7 +241,7 @@ class TuneController:
         self._notify("on_trial_start", trial=trial)
 
     def _trial_dir(self, trial: Trial) -> Path:
-        return self._experiment_dir / self._dirnames[trial.trial_id]
+        return self._trial_dirs[trial.trial_id]
 
     def _name(self, trial: Trial) -> None:
         """Name the trial and its directory, once, with the user's creators if given."""
@@ -250,7 +250,7 @@ class TuneController:
         dirname = self._dirname_creator(trial) if self._dirname_creator else default
         if not dirname or "/" in dirname or "\\" in dirname or dirname in (".", ".."):
             raise ValueError(f"trial_dirname_creator gave {dirname!r} for trial {trial.trial_id}: not a directory name")
-        self._dirnames[trial.trial_id] = dirname
+        self._trial_dirs[trial.trial_id] = self._experiment_dir / dirname
 
     # -- handling events ---------------------------------------------------------------------
 
@@ -279,7 +279,6 @@ class TuneController:
         self._carry_out_other_decisions()
         self._searcher.on_trial_result(trial.trial_id, result)
         decision = action if isinstance(action, Decision) else self._plan_restart(trial, action)
-        self._warn_about_unknown_stop_keys(result)
         if self._stopper(trial.trial_id, result):
             self._restarts.pop(trial.trial_id, None)
             self._stopping.add(trial.trial_id)
@@ -294,19 +293,6 @@ class TuneController:
             self._executor.decide(trial.trial_id, decision)
         elif decision is not Decision.CONTINUE:
             self._executor.stop(trial.trial_id)
-
-    def _warn_about_unknown_stop_keys(self, result: Mapping[str, Any]) -> None:
-        stopper = self._stopper
-        if isinstance(stopper, ThresholdStopper) and not stopper.missing_keys_warned:
-            unknown = stopper.unknown_keys(result)
-            if unknown:
-                stopper.missing_keys_warned = True
-                logger.warning(
-                    "RunConfig.stop names %s, which trial results do not have (they have: %s): "
-                    "those conditions never stop a trial",
-                    ", ".join(repr(key) for key in unknown),
-                    ", ".join(sorted(result)),
-                )
 
     def _plan_restart(self, trial: Trial, request: Exploit | ChangeResources) -> Decision:
         """Pause ``trial`` now; once its run has ended, it restarts as ``request`` says."""
@@ -421,7 +407,7 @@ class TuneController:
     def _notify(self, hook: str, **kwargs: Any) -> None:
         trial = kwargs.get("trial")
         if trial is not None:
-            kwargs["trial_dir"] = str(self._trial_dir(trial))
+            kwargs["trial_dir"] = self._trial_dir(trial)
         for callback in self._callbacks:
             getattr(callback, hook)(self._iteration, self._trials, **kwargs)
 

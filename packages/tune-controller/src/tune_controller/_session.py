@@ -19,6 +19,9 @@ from typing import Any
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
 
+_SESSION_KEYS = result_keys.AUTO_FILLED_KEYS - {result_keys.DONE}
+"""Keys ``report`` fills in, which a trial may not report itself (``done`` it may)."""
+
 
 class TrialStopped(BaseException):
     """Unwinds a trial's code after it was told to stop or pause.
@@ -72,7 +75,7 @@ class TrialRunSession:
         return self._launch.checkpoint
 
     def report(self, metrics: Mapping[str, Any], checkpoint: Checkpoint | None = None) -> None:
-        clashes = sorted(set(metrics) & (result_keys.AUTO_FILLED_KEYS - {result_keys.DONE}))
+        clashes = sorted(set(metrics) & _SESSION_KEYS)
         if clashes:
             raise ValueError(
                 f"Trial {self._launch.trial_id}: report() got {clashes}, which the session fills in "

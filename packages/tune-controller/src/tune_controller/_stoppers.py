@@ -9,6 +9,7 @@ waiting for the driver at every result.
 from __future__ import annotations
 
 import datetime
+import logging
 import math
 import statistics
 import time
@@ -17,6 +18,8 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from tune_trial import result_keys
+
+logger = logging.getLogger(__name__)
 
 
 class Stopper:
@@ -59,18 +62,27 @@ class ThresholdStopper(Stopper):
 
     def __init__(self, thresholds: Mapping[str, float]) -> None:
         self.thresholds = dict(thresholds)
-        self.missing_keys_warned = False
+        self._warned = False
 
     def __call__(self, trial_id: str, result: Mapping[str, Any]) -> bool:
+        if not self._warned:
+            self._warn_once_about_unknown_keys(result)
         for key, threshold in self.thresholds.items():
             value = result.get(key)
             if isinstance(value, (int, float)) and not math.isnan(value) and value >= threshold:
                 return True
         return False
 
-    def unknown_keys(self, result: Mapping[str, Any]) -> list[str]:
-        """The thresholds' keys this result does not have."""
-        return sorted(key for key in self.thresholds if key not in result)
+    def _warn_once_about_unknown_keys(self, result: Mapping[str, Any]) -> None:
+        unknown = sorted(key for key in self.thresholds if key not in result)
+        if unknown:
+            self._warned = True
+            logger.warning(
+                "RunConfig.stop names %s, which trial results do not have (they have: %s): "
+                "those conditions never stop a trial",
+                ", ".join(repr(key) for key in unknown),
+                ", ".join(sorted(result)),
+            )
 
     def decision_points(self) -> Collection[int] | None:
         if set(self.thresholds) == {result_keys.TRAINING_ITERATION}:

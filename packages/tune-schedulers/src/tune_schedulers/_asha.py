@@ -120,14 +120,8 @@ class AsyncHyperBandScheduler(TrialScheduler):
             return Decision.STOP if cutoff is not None and value < cutoff else Decision.CONTINUE
         return Decision.CONTINUE
 
-    def on_trial_remove(self, trial: Trial) -> None:
-        self._bracket_of.pop(trial.trial_id, None)
-
-    def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:
-        self._bracket_of.pop(trial.trial_id, None)
-
-    def on_trial_error(self, trial: Trial) -> None:
-        self._bracket_of.pop(trial.trial_id, None)
+    def _forget(self, trial_id: str) -> None:
+        self._bracket_of.pop(trial_id, None)
 
     def get_state(self) -> dict[str, Any]:
         return {
@@ -223,9 +217,9 @@ class PromotionASHAScheduler(AsyncHyperBandScheduler):
         better_promoted = len(promoted) - bisect.bisect_right(promoted, value)
         return better_promoted < math.floor(len(self._brackets[0].rungs[index].recorded) / self.reduction_factor)
 
-    def on_trial_remove(self, trial: Trial) -> None:
-        super().on_trial_remove(trial)
-        self._paused_at.pop(trial.trial_id, None)
+    def _forget(self, trial_id: str) -> None:
+        super()._forget(trial_id)
+        self._paused_at.pop(trial_id, None)
 
     def get_state(self) -> dict[str, Any]:
         return {**super().get_state(), "promoted": self._promoted, "paused_at": dict(self._paused_at)}

@@ -187,9 +187,6 @@ class HyperBandScheduler(TrialScheduler):
             bracket.live.pop(trial_id, None)
             bracket.rewards.pop(trial_id, None)
 
-    def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:
-        self._forget(trial.trial_id)
-
     def on_trial_error(self, trial: Trial) -> None:
         self._on_departure(trial.trial_id)
 

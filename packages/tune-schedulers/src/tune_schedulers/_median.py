@@ -149,14 +149,8 @@ class MedianStoppingRule(TrialScheduler):
             return Decision.PAUSE
         return Decision.CONTINUE
 
-    def on_trial_remove(self, trial: Trial) -> None:
-        self._trials.pop(trial.trial_id, None)
-
-    def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:
-        self._trials.pop(trial.trial_id, None)
-
-    def on_trial_error(self, trial: Trial) -> None:
-        self._trials.pop(trial.trial_id, None)
+    def _forget(self, trial_id: str) -> None:
+        self._trials.pop(trial_id, None)
 
     def get_state(self) -> dict[str, Any]:
         histories = {

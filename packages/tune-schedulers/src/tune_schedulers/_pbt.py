@@ -206,15 +206,6 @@ class PopulationBasedTraining(TrialScheduler):
                 raise ValueError(f"{type(self).__name__}: custom_explore_fn returned None instead of a config")
         return explored
 
-    def on_trial_remove(self, trial: Trial) -> None:
-        self._forget(trial.trial_id)
-
-    def on_trial_error(self, trial: Trial) -> None:
-        self._forget(trial.trial_id)
-
-    def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:
-        self._forget(trial.trial_id)
-
     def _forget(self, trial_id: str) -> None:
         """Finished trials leave the population: only live trials are ranked or waited for."""
         score = self._scores.pop(trial_id, None)

@@ -67,12 +67,18 @@ class TrialScheduler:
 
     def on_trial_complete(self, trial: Trial, result: Mapping[str, Any] | None) -> None:
         """A trial finished by itself (its trainable returned)."""
+        self._forget(trial.trial_id)
 
     def on_trial_error(self, trial: Trial) -> None:
         """A trial failed."""
+        self._forget(trial.trial_id)
 
     def on_trial_remove(self, trial: Trial) -> None:
         """A trial was stopped by someone other than this scheduler (a stopper, the user)."""
+        self._forget(trial.trial_id)
+
+    def _forget(self, trial_id: str) -> None:
+        """The trial is over, however it ended: drop what is kept about it (nothing, by default)."""
 
     def on_no_more_trials(self) -> None:
         """The searcher will add no more trials: stop waiting for groups to fill (synchronous HyperBand)."""
