@@ -25,7 +25,6 @@ _LONG_POLL_S = 1.0
 class _Running:
     actor: ActorHandle[TrialActor]
     resources: Resources
-    fetch: Any  # the ObjectRef of the outstanding take_events call
     waiting_for_actor: bool = False  # a new actor not placed yet (no events back from it so far)
 
 
@@ -84,7 +83,7 @@ class RayExecutor(Executor):
         for name, amount in resources.as_dict().items():
             self._used[name] += amount
         fetch = actor.start.remote(self._trainable_box, launch, _LONG_POLL_S)
-        self._running[launch.trial_id] = _Running(actor, resources, fetch, waiting_for_actor=not reused)
+        self._running[launch.trial_id] = _Running(actor, resources, waiting_for_actor=not reused)
         self._trial_of_fetch[fetch] = launch.trial_id
 
     def _evict_idle_actors(self) -> None:
@@ -109,8 +108,7 @@ class RayExecutor(Executor):
         return cast("ActorHandle[TrialActor]", actor_class.options(**options).remote())
 
     def _fetch(self, trial_id: str, running: _Running) -> None:
-        running.fetch = running.actor.take_events.remote(trial_id, _LONG_POLL_S)
-        self._trial_of_fetch[running.fetch] = trial_id
+        self._trial_of_fetch[running.actor.take_events.remote(trial_id, _LONG_POLL_S)] = trial_id
 
     def poll(self, timeout: float) -> list[TrialEvent]:
         fetches = list(self._trial_of_fetch)
