@@ -88,11 +88,20 @@ def test_without_retries_left_the_trial_errors(run):
 
 
 def test_fail_fast_stops_the_experiment_with_the_traceback(run):
+    started = []
+
     def broken(config):
+        started.append(1)
         raise ValueError("fail fast please")
 
-    with pytest.raises(TuneError, match="fail fast please"):
-        run(broken, num_samples=3, run_config=RunConfig(failure_config=FailureConfig(fail_fast=True)))
+    results = run(
+        broken,
+        num_samples=3,
+        max_concurrent_trials=1,
+        run_config=RunConfig(failure_config=FailureConfig(fail_fast=True)),
+    )
+    assert started == [1]  # no trial started after the first failure
+    assert "ValueError: fail fast please" in results.errors[0]
 
 
 def test_a_stop_dict_ends_each_trial_once_a_threshold_is_reached(run):

@@ -1,22 +1,26 @@
-"""Callbacks: hooks into the experiment loop, with Ray Tune's names and arguments."""
+"""Callbacks: hooks into the experiment loop, with Ray Tune's names, arguments and order."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tune_trial import Trial
+from tune_trial import Checkpoint, Trial
 
 
 class Callback:
     """Override the hooks you need. ``iteration`` counts loop turns; ``trials`` is every trial so far;
     hooks about one trial also get ``trial_dir``, the directory of its files (a ``pathlib.Path``).
 
-    Hooks run on the driver's loop: keep them quick, or hand slow work to a thread.
+    As in Ray Tune, the scheduler and the searcher hear about a result, a completion or an error
+    before the callbacks do, so a callback sees their state after the event. Hooks run on the
+    driver's loop: keep them quick, or hand slow work to a thread.
     """
 
     def setup(self, **info: Any) -> None:
-        """Called once before the first trial starts (``info`` holds ``metric``, ``mode``…)."""
+        """Called once before the first trial starts. ``info`` holds ``stop`` (the Stopper),
+        ``num_samples``, ``total_num_samples`` (None when unbounded), ``metric``, ``mode`` and
+        ``experiment_dir``."""
 
     def on_step_begin(self, iteration: int, trials: Sequence[Trial], **info: Any) -> None:
         """Start of a loop turn."""
@@ -27,6 +31,18 @@ class Callback:
     def on_trial_start(self, iteration: int, trials: Sequence[Trial], trial: Trial, **info: Any) -> None:
         """A trial was started or resumed."""
 
+    def on_trial_restore(self, iteration: int, trials: Sequence[Trial], trial: Trial, **info: Any) -> None:
+        """A trial (re)started from a checkpoint: resumed after a pause, retried after a failure, or
+        restarted from another trial's checkpoint (PBT). Called right after ``on_trial_start``."""
+
+    def on_trial_save(self, iteration: int, trials: Sequence[Trial], trial: Trial, **info: Any) -> None:
+        """A trial's checkpoint was received (after ``on_checkpoint``, before ``on_trial_result``)."""
+
+    def on_checkpoint(
+        self, iteration: int, trials: Sequence[Trial], trial: Trial, checkpoint: Checkpoint, **info: Any
+    ) -> None:
+        """A trial reported ``checkpoint``, already copied into its directory."""
+
     def on_trial_result(
         self, iteration: int, trials: Sequence[Trial], trial: Trial, result: Mapping[str, Any], **info: Any
     ) -> None:
@@ -35,8 +51,12 @@ class Callback:
     def on_trial_complete(self, iteration: int, trials: Sequence[Trial], trial: Trial, **info: Any) -> None:
         """A trial ended without error (by itself, or stopped)."""
 
+    def on_trial_recover(self, iteration: int, trials: Sequence[Trial], trial: Trial, **info: Any) -> None:
+        """A trial failed and will be retried (``FailureConfig.max_failures``); the scheduler and the
+        searcher are not told."""
+
     def on_trial_error(self, iteration: int, trials: Sequence[Trial], trial: Trial, **info: Any) -> None:
-        """A trial failed for good (no retries left)."""
+        """A trial failed for good (no retries left); ``trial.error`` holds its traceback."""
 
     def on_experiment_end(self, trials: Sequence[Trial], **info: Any) -> None:
         """The experiment is over."""

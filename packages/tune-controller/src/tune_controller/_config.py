@@ -50,12 +50,21 @@ class TuneConfig:
 
 @dataclass
 class FailureConfig:
-    """How to handle failing trials: retries from the latest checkpoint, or stop everything."""
+    """How to handle failing trials: retries from the latest checkpoint, or stop everything.
+
+    ``fail_fast=True`` ends the experiment at the first trial that fails for good (the others are
+    stopped, ``fit()`` returns the grid with the error); ``fail_fast="raise"`` (Ray Tune's debugging
+    mode) raises the trainable's exception from ``fit()`` instead.
+    """
 
     max_failures: int = 0
-    fail_fast: bool = False
+    fail_fast: bool | str = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.fail_fast, str):
+            if self.fail_fast.lower() != "raise":
+                raise ValueError(f"FailureConfig.fail_fast must be a bool or 'raise', got {self.fail_fast!r}")
+            self.fail_fast = "raise"
         if self.max_failures < -1:
             raise ValueError(
                 f"FailureConfig.max_failures must be >= 0, or -1 for unlimited retries, got {self.max_failures}"

@@ -239,6 +239,8 @@ class TuneController:
         self._trial_dir(trial).mkdir(parents=True, exist_ok=True)
         self._executor.start(launch, trial.resources)
         self._notify("on_trial_start", trial=trial)
+        if trial.checkpoint is not None:
+            self._notify("on_trial_restore", trial=trial)
 
     def _trial_dir(self, trial: Trial) -> Path:
         return self._trial_dirs[trial.trial_id]
@@ -269,15 +271,19 @@ class TuneController:
             self._checkpoints.add(trial.trial_id, event.checkpoint, result)
             self._resume_points[trial.trial_id] = result
         self._history[trial.trial_id].append(result)
-        self._notify("on_trial_result", trial=trial, result=result)
+        if event.checkpoint is not None:
+            self._notify("on_checkpoint", trial=trial, checkpoint=event.checkpoint)
+            self._notify("on_trial_save", trial=trial)
         if trial.trial_id in self._stopping or trial.trial_id in self._pausing:
             # Reported after the decision to end it: kept, but no longer decided upon.
+            self._notify("on_trial_result", trial=trial, result=result)
             if event.awaits_decision:
                 self._executor.decide(trial.trial_id, Decision.STOP)
             return
         action = self._scheduler.on_trial_result(trial, result)
         self._carry_out_other_decisions()
         self._searcher.on_trial_result(trial.trial_id, result)
+        self._notify("on_trial_result", trial=trial, result=result)
         decision = action if isinstance(action, Decision) else self._plan_restart(trial, action)
         if self._stopper(trial.trial_id, result):
             self._restarts.pop(trial.trial_id, None)
@@ -338,7 +344,7 @@ class TuneController:
         stopped_by_us = trial_id in self._stopping
         self._stopping.discard(trial_id)
         if event.error is not None:
-            self._on_failure(trial, event.error)
+            self._on_failure(trial, event.error, event.exception)
         elif trial_id in self._pausing:
             self._pausing.discard(trial_id)
             request = self._restarts.pop(trial_id, None)
@@ -365,7 +371,7 @@ class TuneController:
             self._terminate(trial, tell_scheduler=False)
         self._carry_out_other_decisions()
 
-    def _on_failure(self, trial: Trial, error: str) -> None:
+    def _on_failure(self, trial: Trial, error: str, exception: BaseException | None = None) -> None:
         trial.num_failures += 1
         self._pausing.discard(trial.trial_id)
         self._restarts.pop(trial.trial_id, None)
@@ -380,6 +386,7 @@ class TuneController:
             )
             trial.set_status(TrialStatus.PENDING)
             self._waiting[trial.trial_id] = trial
+            self._notify("on_trial_recover", trial=trial)
             return
         trial.error = error
         trial.set_status(TrialStatus.ERROR)
@@ -387,9 +394,11 @@ class TuneController:
         self._carry_out_other_decisions()
         self._searcher.on_trial_complete(trial.trial_id, trial.last_result, error=True)
         self._notify("on_trial_error", trial=trial)
+        if self._failure_config.fail_fast == "raise":
+            # Ray Tune's debugging mode: the trainable's own exception reaches the caller of fit().
+            raise exception or TuneError(f"Trial {trial.trial_id} failed (fail_fast='raise'):\n{error}")
         if self._failure_config.fail_fast:
             self._end_experiment(f"trial {trial.trial_id} failed and fail_fast is set")
-            raise TuneError(f"Trial {trial.trial_id} failed (fail_fast is set):\n{error}")
 
     def _end_experiment(self, reason: str) -> None:
         """Stop every running trial and start no new one."""

@@ -5,7 +5,7 @@ Events are plain picklable data so they can cross a process boundary (a Ray acto
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tune_trial import Checkpoint
@@ -26,12 +26,14 @@ class TrialReported:
 class TrialEnded:
     """The trial's run is over: it returned, was stopped on request, or raised.
 
-    ``error`` holds the user's traceback, with the executor's own frames cut off.
+    ``error`` holds the user's traceback, with the executor's own frames cut off; ``exception`` the
+    exception itself when it could be pickled (``FailureConfig(fail_fast="raise")`` re-raises it).
     """
 
     trial_id: str
     stopped: bool = False
     error: str | None = None
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
 
 
 TrialEvent = TrialReported | TrialEnded

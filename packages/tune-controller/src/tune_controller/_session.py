@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
+
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
 
@@ -137,7 +139,7 @@ class TrialRunSession:
         except TrialStopped:
             self._push(TrialEnded(trial_id, stopped=True))
         except BaseException as error:
-            self._push(TrialEnded(trial_id, error=_user_traceback(error)))
+            self._push(TrialEnded(trial_id, error=_user_traceback(error), exception=_portable(error)))
         else:
             self._push(TrialEnded(trial_id))
         finally:
@@ -185,6 +187,16 @@ class TrialRunSession:
         with self._condition:
             self._stop_requested = True
             self._condition.notify_all()
+
+
+def _portable(error: BaseException) -> BaseException | None:
+    """``error`` if it survives pickling (events may cross a process boundary), else None: the
+    traceback text then stands for it."""
+    try:
+        cloudpickle.loads(cloudpickle.dumps(error))
+    except Exception:
+        return None
+    return error
 
 
 def _user_traceback(error: BaseException) -> str:

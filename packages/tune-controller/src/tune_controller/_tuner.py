@@ -79,8 +79,16 @@ class Tuner:
         callbacks += [logger for logger in default_loggers() if not any(type(c) is type(logger) for c in callbacks)]
         if run_config.verbose and not any(isinstance(c, ProgressReporter) for c in callbacks):
             callbacks.append(ProgressReporter())
+        max_trials = searcher.max_trials(tune_config.num_samples)
         for callback in callbacks:
-            callback.setup(metric=tune_config.metric, mode=tune_config.mode, experiment_dir=str(experiment_dir))
+            callback.setup(
+                stop=self._stopper,
+                num_samples=tune_config.num_samples,
+                total_num_samples=max_trials,
+                metric=tune_config.metric,
+                mode=tune_config.mode,
+                experiment_dir=str(experiment_dir),
+            )
         executor = self._executor or self._default_executor()
         executor.setup(self._trainable)
         scheduler.set_search_properties(
@@ -93,7 +101,7 @@ class Tuner:
             executor=executor,
             searcher=searcher,
             scheduler=scheduler,
-            max_trials=searcher.max_trials(tune_config.num_samples),
+            max_trials=max_trials,
             resources=trial_resources(self._trainable),
             max_concurrent_trials=tune_config.max_concurrent_trials,
             time_budget_s=tune_config.time_budget_s,
