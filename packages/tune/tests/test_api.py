@@ -1,3 +1,5 @@
+import pytest
+
 import tune
 import tune_controller
 import tune_search
@@ -48,3 +50,60 @@ def test_the_distribution_is_named_so_pip_cannot_confuse_it_with_the_unrelated_t
 
     assert distribution("tune-hpo").read_text("top_level.txt") in (None, "tune\n")
     assert tune.__version__ == tune_trial.__version__
+
+
+def test_create_scheduler_builds_every_registered_scheduler_by_ray_tunes_names():
+    from tune.schedulers._create import _SCHEDULERS
+
+    kwargs = {"metric": "loss", "mode": "min"}
+    special = {
+        "pbt": {**kwargs, "hyperparam_mutations": {"lr": [0.1, 0.01]}},
+        "pb2": {**kwargs, "hyperparam_bounds": {"lr": [0.001, 0.1]}},
+        "fifo": {},
+        "resource_changing": {},
+    }
+    for name, class_name in _SCHEDULERS.items():
+        if name == "pbt_replay":
+            continue  # needs a policy file: built in the test below
+        scheduler = tune.create_scheduler(name.upper(), **special.get(name, kwargs))
+        assert isinstance(scheduler, getattr(tune.schedulers, class_name)), name
+    assert isinstance(tune.schedulers.create_scheduler("asha", **kwargs), tune.schedulers.ASHAScheduler)
+
+
+def test_create_scheduler_builds_a_pbt_replay_from_a_policy_file(tmp_path):
+    policy = tmp_path / "pbt_policy_a.txt"
+    policy.write_text('["b", "a", 3, 4, {"lr": 0.1}, {"lr": 0.2}]\n')
+    replay = tune.create_scheduler("pbt_replay", policy_file=str(policy))
+    assert isinstance(replay, tune.schedulers.PopulationBasedTrainingReplay)
+    assert replay.config == {"lr": 0.1}
+
+
+def test_create_scheduler_refuses_unknown_names_and_arguments_ray_tune_would_drop():
+    with pytest.raises(ValueError, match=r"unknown scheduler 'ashaa'.*async_hyperband"):
+        tune.create_scheduler("ashaa")
+    with pytest.raises(TypeError, match="grace_perod"):
+        tune.create_scheduler("asha", metric="loss", mode="min", grace_perod=3)
+
+
+def test_create_searcher_builds_registered_searchers_and_names_those_tune_lacks():
+    from tune.search._create import _SEARCHERS
+
+    for name, (_, class_name) in _SEARCHERS.items():
+        assert isinstance(tune.create_searcher(name), getattr(tune.search, class_name)), name
+    assert isinstance(tune.search.create_searcher("random"), tune.search.BasicVariantGenerator)
+    with pytest.raises(ValueError, match=r"'ax' .*docs/migration\.md"):
+        tune.create_searcher("ax")
+    with pytest.raises(TypeError, match="num_sampels"):
+        tune.create_searcher("random", num_sampels=3)
+
+
+def test_ray_tunes_documented_module_paths_exist():
+    from tune.schedulers.pb2 import PB2
+    from tune.schedulers.resource_changing_scheduler import DistributeResources
+    from tune.search.basic_variant import BasicVariantGenerator
+
+    assert PB2 is tune.schedulers.PB2
+    assert DistributeResources is tune.schedulers.DistributeResources
+    assert BasicVariantGenerator is tune_search.BasicVariantGenerator
+    assert tune.TuneContext is tune_trial.TrialContext
+    assert tune.search.grid_search is tune.grid_search

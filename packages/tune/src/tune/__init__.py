@@ -7,6 +7,8 @@ from importlib.metadata import version
 
 from tune import logger, schedulers, search, stopper
 from tune._tuner import Tuner
+from tune.schedulers import create_scheduler
+from tune.search import create_searcher
 from tune_controller import (
     Callback,
     CheckpointConfig,
@@ -37,6 +39,7 @@ from tune_search import (
     uniform,
 )
 from tune_trial import Checkpoint, TuneError, get_checkpoint, get_context, report
+from tune_trial import TrialContext as TuneContext
 
 __version__ = version("tune-hpo")
 
@@ -52,9 +55,12 @@ __all__ = [
     "Stopper",
     "Trainable",
     "TuneConfig",
+    "TuneContext",
     "TuneError",
     "Tuner",
     "choice",
+    "create_scheduler",
+    "create_searcher",
     "get_checkpoint",
     "get_context",
     "grid_search",

@@ -1,5 +1,6 @@
 """``ray.tune.search``: searchers and the Searcher contract (from tune-search)."""
 
+from tune.search._create import create_searcher
 from tune_search import (
     BasicVariantGenerator,
     ConcurrencyLimiter,
@@ -7,6 +8,7 @@ from tune_search import (
     RandomSearch,
     Repeater,
     Searcher,
+    grid_search,
 )
 
 __all__ = [
@@ -16,4 +18,6 @@ __all__ = [
     "RandomSearch",
     "Repeater",
     "Searcher",
+    "create_searcher",
+    "grid_search",
 ]

@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from tune.schedulers._create import create_scheduler
 from tune_schedulers import (
     ASHAScheduler,
     AsyncHyperBandScheduler,
+    DistributeResources,
     FIFOScheduler,
     HyperBandForBOHB,
     HyperBandScheduler,
@@ -27,9 +29,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "PB2",  # noqa: F822 - provided by __getattr__, on first use
+    "PB2",  # provided by __getattr__, on first use
     "ASHAScheduler",
     "AsyncHyperBandScheduler",
+    "DistributeResources",
     "FIFOScheduler",
     "HyperBandForBOHB",
     "HyperBandScheduler",
@@ -39,4 +42,5 @@ __all__ = [
     "PromotionASHAScheduler",
     "ResourceChangingScheduler",
     "TrialScheduler",
+    "create_scheduler",
 ]
