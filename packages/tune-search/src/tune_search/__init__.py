@@ -24,12 +24,13 @@ from tune_search._domains import (
     sample_from,
     uniform,
 )
+from tune_search._encoding import UnitEncoding
 from tune_search._errors import SearcherBusyError, SearchFinishedError
 from tune_search._paths import format_path
 from tune_search._quasi_random import QuasiRandomSearch
 from tune_search._random import RandomSearch
 from tune_search._searcher import FINISHED, Searcher, Suggestion
-from tune_search._space import SearchSpace, parse_space
+from tune_search._space import Condition, SearchSpace, parse_space
 from tune_search._wrappers import ConcurrencyLimiter, Repeater
 
 __version__ = version("tune-search")
@@ -39,6 +40,7 @@ __all__ = [
     "BasicVariantGenerator",
     "Categorical",
     "ConcurrencyLimiter",
+    "Condition",
     "Domain",
     "Float",
     "Function",
@@ -52,6 +54,7 @@ __all__ = [
     "Searcher",
     "SearcherBusyError",
     "Suggestion",
+    "UnitEncoding",
     "choice",
     "format_path",
     "grid_search",

@@ -1,9 +1,13 @@
 """Search-space primitives: what a parameter may take and how to draw it.
 
-Every bounded domain maps a point of the unit interval to a value (:meth:`Domain.from_unit`), so
-random search, quasi-random search and model-based searchers share one definition of each
-distribution: random sampling is ``from_unit`` of a uniform draw. Domains are frozen dataclasses whose
-fields (bounds, ``log``, ``q``, categories) can be inspected to convert them.
+Every domain maps a point of the unit interval to a value (:meth:`Domain.from_unit`), so random
+search, quasi-random search and model-based searchers share one definition of each distribution:
+random sampling is ``from_unit`` of a uniform draw. :meth:`Domain.to_unit` goes back, so a
+model-based searcher can work in the unit cube, where every domain's prior is uniform (a normal
+domain through its cumulative distribution function), and read observed values into it. Discrete
+domains say how many values they have (:attr:`Domain.levels`); a value maps to the middle of the
+stretch of the unit interval that gives it. Domains are frozen dataclasses whose fields (bounds,
+``log``, ``q``, categories) can be inspected to convert them.
 
 Arguments are checked when a space is handed to a searcher, not here: only then is the parameter's
 path known, so the error can name it (``model.layers[1].units: low must be < high``).
@@ -28,6 +32,23 @@ class Domain:
     def from_unit(self, u: float) -> Any:
         """The value at quantile ``u`` in ``[0, 1)`` of this domain's distribution."""
         raise NotImplementedError
+
+    def to_unit(self, value: Any) -> float:
+        """Where ``value`` lies in the unit interval: ``from_unit(to_unit(v)) == v`` for every value ``v``.
+
+        Raises ``ValueError`` for a value the domain cannot take (out of bounds, not a category).
+        """
+        raise NotImplementedError
+
+    @property
+    def levels(self) -> int | None:
+        """How many distinct values the domain has; None when it is continuous."""
+        return None
+
+    @property
+    def categorical(self) -> bool:
+        """Whether values are unordered labels (a model must not assume neighbours are alike)."""
+        return False
 
     def sample(self, rng: np.random.Generator) -> Any:
         return self.from_unit(float(rng.random()))
@@ -65,6 +86,22 @@ class Float(Domain):
             return value
         return float(np.clip(round(value / self.q) * self.q, self.low, self.high))
 
+    def to_unit(self, value: Any) -> float:
+        value = _number(value)
+        tolerance = 1e-9 * (self.high - self.low)
+        if not self.low - tolerance <= value <= self.high + tolerance:
+            raise ValueError(f"{value!r} is outside [{self.low}, {self.high}]")
+        value = min(max(value, self.low), self.high)
+        if self.q is None:
+            return _unscale(self.low, self.high, self.log, value)
+        snapped = round(value / self.q) * self.q
+        cell = (max(snapped - self.q / 2, self.low), min(snapped + self.q / 2, self.high))
+        return sum(_unscale(self.low, self.high, self.log, edge) for edge in cell) / 2
+
+    @property
+    def levels(self) -> int | None:
+        return None if self.q is None else round(self.high / self.q) - round(self.low / self.q) + 1
+
 
 @dataclass(frozen=True)
 class Normal(Domain):
@@ -84,6 +121,14 @@ class Normal(Domain):
         u = min(max(u, 1e-12), 1 - 1e-12)  # the quantile function is infinite at 0 and 1
         value = self.mean + self.sd * _STANDARD_NORMAL.inv_cdf(u)
         return value if self.q is None else round(value / self.q) * self.q
+
+    def to_unit(self, value: Any) -> float:
+        value = _number(value)
+        if self.q is None:
+            return _STANDARD_NORMAL.cdf((value - self.mean) / self.sd)
+        snapped = round(value / self.q) * self.q
+        edges = (snapped - self.q / 2, snapped + self.q / 2)
+        return sum(_STANDARD_NORMAL.cdf((edge - self.mean) / self.sd) for edge in edges) / 2
 
 
 @dataclass(frozen=True)
@@ -128,6 +173,18 @@ class Integer(Domain):
         index = math.floor(_scale(first, stop, self.log, u))
         return (self.q or 1) * min(max(index, first), stop - 1)
 
+    def to_unit(self, value: Any) -> float:
+        first, stop = self._index_bounds()
+        index = round(_number(value) / (self.q or 1))
+        if not first <= index < stop:
+            raise ValueError(f"{value!r} is outside [{self.from_unit(0.0)}, {self.from_unit(1.0)}]")
+        return (_unscale(first, stop, self.log, index) + _unscale(first, stop, self.log, index + 1)) / 2
+
+    @property
+    def levels(self) -> int:
+        first, stop = self._index_bounds()
+        return stop - first
+
 
 @dataclass(frozen=True)
 class Categorical(Domain):
@@ -140,6 +197,30 @@ class Categorical(Domain):
 
     def from_unit(self, u: float) -> Any:
         return self.categories[min(int(u * len(self.categories)), len(self.categories) - 1)]
+
+    def to_unit(self, value: Any) -> float:
+        return (self.index(value) + 0.5) / len(self.categories)
+
+    def index(self, value: Any) -> int:
+        """The position of ``value`` among the categories (the very object first, then an equal one)."""
+        for position, category in enumerate(self.categories):
+            if category is value:
+                return position
+        for position, category in enumerate(self.categories):
+            try:
+                if bool(category == value):
+                    return position
+            except Exception:  # objects whose == is elementwise or refuses to compare are simply not equal
+                continue
+        raise ValueError(f"{value!r} is not one of the categories {list(self.categories)!r}")
+
+    @property
+    def levels(self) -> int:
+        return len(self.categories)
+
+    @property
+    def categorical(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -179,6 +260,19 @@ def _scale(low: float, high: float, log: bool, u: float) -> float:
     if log:
         return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
     return low + u * (high - low)
+
+
+def _unscale(low: float, high: float, log: bool, value: float) -> float:
+    """The inverse of :func:`_scale`."""
+    if log:
+        return (math.log(value) - math.log(low)) / (math.log(high) - math.log(low))
+    return (value - low) / (high - low)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
 
 
 def _grid_index(bound: float, q: float, round_inwards: Callable[[float], int]) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tune_search._paths import Path, format_path
+from tune_search._paths import Path
 from tune_search._searcher import Searcher, Suggestion
 from tune_search._space import SearchSpace
 
@@ -28,7 +28,8 @@ class RandomSearch(Searcher):
         seed: int | None = None,
     ) -> None:
         super().__init__(metric, mode)
-        self._points = [_flatten(point) for point in points_to_evaluate or ()]
+        self._points = [dict(point) for point in points_to_evaluate or ()]
+        self._presets: list[dict[Path, Any]] = []
         self._entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
         self._suggested = 0
         if space is not None:
@@ -36,12 +37,12 @@ class RandomSearch(Searcher):
 
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
+        self._presets = []
         for index, point in enumerate(self._points):
-            for path in point:
-                if not space.contains(path):
-                    raise ValueError(
-                        f"points_to_evaluate[{index}]: {format_path(path)} is not a parameter of the space"
-                    )
+            try:
+                self._presets.append(space.assignment(point))
+            except ValueError as error:
+                raise ValueError(f"points_to_evaluate[{index}]: {error}") from None
 
     def suggest(self, trial_id: str) -> Suggestion:
         space = self._require_space("suggest")
@@ -51,7 +52,7 @@ class RandomSearch(Searcher):
 
     def _preset(self, index: int) -> dict[Path, Any]:
         """The values ``points_to_evaluate`` fixes for suggestion (or sample) ``index``."""
-        return dict(self._points[index]) if index < len(self._points) else {}
+        return dict(self._presets[index]) if index < len(self._presets) else {}
 
     def _rng(self, *stream: int) -> np.random.Generator:
         """A generator of its own for each ``stream`` key, derived from the seed."""
@@ -64,15 +65,3 @@ class RandomSearch(Searcher):
         super().set_state(state)
         self._entropy = int(state["entropy"])
         self._suggested = int(state["suggested"])
-
-
-def _flatten(point: Mapping[str, Any], prefix: Path = ()) -> dict[Path, Any]:
-    """``{"a": {"b": 1}}`` -> ``{("a", "b"): 1}``: presets address parameters by path."""
-    flat: dict[Path, Any] = {}
-    for key, value in point.items():
-        path: Path = (*prefix, key)
-        if isinstance(value, Mapping) and value:
-            flat.update(_flatten(value, path))
-        else:
-            flat[path] = value
-    return flat
