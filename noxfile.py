@@ -19,6 +19,7 @@ nox.options.reuse_venv = "yes"
 TEST_TOOLS = ["pytest>=8", "packaging", "psutil"]
 LINT_TOOLS = ["ruff==0.17.6", "mypy==2.4.1", "scipy-stubs"]
 EXAMPLE_DEPENDENCIES = ["scikit-learn>=1.3"]
+DOCS_TOOLS = ["mkdocs==1.6.1", "mkdocs-material==9.8.2"]
 NO_RAY_CHECK = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ray') is not None)"
 
 
@@ -120,6 +121,14 @@ def rules(session: nox.Session) -> None:
     """Repository-wide checks with every package installed: dependency rules, the docs' examples."""
     session.install(*TEST_TOOLS, *EXAMPLE_DEPENDENCIES, *_editable(list(PROJECTS)))
     session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs.yml over docs/), built with warnings as errors (broken links...)."""
+    session.install(*DOCS_TOOLS)
+    with tempfile.TemporaryDirectory(prefix="tune-site-") as site:
+        session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session
