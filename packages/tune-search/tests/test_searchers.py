@@ -161,3 +161,19 @@ def test_repeater_leaves_failures_out_of_the_mean_and_reports_an_all_failed_grou
 def test_wrapper_arguments_are_checked(factory, message):
     with pytest.raises(ValueError, match=message):
         factory()
+
+
+class NeedsMetric(Searcher):
+    needs_metric = True
+
+    def suggest(self, trial_id):
+        return {"x": 1}
+
+
+def test_a_searcher_that_needs_a_metric_refuses_to_start_without_one():
+    with pytest.raises(ValueError, match=r"NeedsMetric needs a metric and a mode .* got metric=None, mode=None"):
+        NeedsMetric().set_search_properties(None, None, {"x": uniform(0, 1)})
+    with pytest.raises(ValueError, match=r"NeedsMetric needs a metric and a mode .* got metric='loss', mode=None"):
+        ConcurrencyLimiter(NeedsMetric(), 2).set_search_properties("loss", None, {"x": uniform(0, 1)})
+    searcher = NeedsMetric(metric="loss", mode="min")  # its own metric and mode are enough
+    assert searcher.set_search_properties(None, None, {"x": uniform(0, 1)})

@@ -12,6 +12,9 @@ from tune_trial import Decision, Resources
 
 TrainableFunction = Callable[[dict[str, Any]], Any]
 
+RESOURCES_ATTRIBUTE = "__tune_resources__"
+"""Where ``with_resources`` records a trainable's per-trial resources."""
+
 
 class Executor(ABC):
     """Runs trials and streams their events back.

@@ -6,12 +6,12 @@ from __future__ import annotations
 import functools
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cloudpickle
 
 from tune_controller._config import CheckpointConfig
-from tune_controller._executor import TrainableFunction
+from tune_controller._executor import RESOURCES_ATTRIBUTE, TrainableFunction
 from tune_trial import Checkpoint, TrialContext, get_checkpoint, get_context, report, result_keys
 
 _STATE_FILE = "trainable_state.pkl"
@@ -22,10 +22,13 @@ class Trainable:
     initialisation; ``save_checkpoint``/``load_checkpoint`` so trials can pause, resume, be retried
     and be exploited. Return ``{"done": True, ...}`` from ``step`` to end the trial."""
 
+    _tune_parameters: ClassVar[dict[str, Any]] = {}
+    """What ``with_parameters`` gave: passed to ``setup`` after the config."""
+
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         self.config = dict(config or {})
         self._iteration = 0
-        self.setup(dict(self.config))
+        self.setup(dict(self.config), **self._tune_parameters)
 
     @property
     def iteration(self) -> int:
@@ -52,8 +55,9 @@ class Trainable:
     def _context() -> TrialContext:
         return get_context()
 
-    def setup(self, config: dict[str, Any]) -> None:
-        """Build what the trial needs (models, data) from ``config``."""
+    def setup(self, config: dict[str, Any], **parameters: Any) -> None:
+        """Build what the trial needs (models, data) from ``config`` (and the objects given to
+        ``with_parameters``, as keyword arguments)."""
 
     def step(self) -> dict[str, Any]:
         """One iteration of training; returns its metrics."""
@@ -106,6 +110,9 @@ def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointCon
             instance.cleanup()
 
     run_trainable_class.__name__ = cls.__name__
+    resources = getattr(cls, RESOURCES_ATTRIBUTE, None)
+    if resources is not None:
+        setattr(run_trainable_class, RESOURCES_ATTRIBUTE, resources)
     return run_trainable_class
 
 

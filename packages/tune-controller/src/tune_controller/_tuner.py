@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import cloudpickle
 
 from tune_controller._config import RunConfig, TuneConfig
 from tune_controller._controller import TuneController
@@ -19,6 +18,7 @@ from tune_controller._progress import ProgressReporter
 from tune_controller._result_grid import ResultGrid
 from tune_controller._stoppers import as_stopper
 from tune_controller._trainable import Trainable, as_function_trainable
+from tune_controller._validation import check_picklable, check_trainable
 from tune_controller._wrappers import trial_resources
 from tune_schedulers import FIFOScheduler
 from tune_search import BasicVariantGenerator
@@ -43,10 +43,9 @@ class Tuner:
         run_config: RunConfig | None = None,
         executor: Executor | None = None,
     ) -> None:
+        check_trainable(trainable)
         if isinstance(trainable, type) and issubclass(trainable, Trainable):
             trainable = as_function_trainable(trainable, (run_config or RunConfig()).checkpoint_config)
-        if not callable(trainable):
-            raise TypeError(f"Tuner: trainable must be a function taking a config dict, got {type(trainable).__name__}")
         self._trainable = trainable
         self._param_space = dict(param_space or {})
         self._tune_config = tune_config or TuneConfig()
@@ -54,7 +53,7 @@ class Tuner:
         self._executor = executor
         self._results: ResultGrid | None = None
         self._stopper = as_stopper(self._run_config.stop)
-        _check_picklable(self._param_space)
+        check_picklable(self._param_space)
 
     def _default_executor(self) -> Executor:
         return InProcessExecutor()
@@ -127,17 +126,9 @@ def _experiment_dir(storage_path: str | None, name: str) -> Path:
     directory = root / name
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        # Write, rather than ask os.access: permission bits do not stop root, read-only mounts do.
+        with tempfile.TemporaryFile(dir=directory):
+            pass
     except OSError as error:
         raise TuneError(f"storage_path {str(root)!r} is not writable: {error}") from error
-    if not os.access(directory, os.W_OK):
-        raise TuneError(f"storage_path {str(root)!r} is not writable")
     return directory
-
-
-def _check_picklable(param_space: Mapping[str, Any]) -> None:
-    """Trials may run in other processes: find an unpicklable value now, and name its key."""
-    for key, value in param_space.items():
-        try:
-            cloudpickle.dumps(value)
-        except Exception as error:
-            raise TypeError(f"param_space[{key!r}] cannot be pickled ({error}); trials could not receive it") from error

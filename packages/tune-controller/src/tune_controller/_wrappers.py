@@ -1,39 +1,50 @@
-"""``with_parameters`` and ``with_resources``: what a trainable needs besides its config."""
+"""``with_parameters`` and ``with_resources``: what a trainable needs besides its config.
+
+Both take a function trainable or a class :class:`Trainable`; for a class they return a subclass
+carrying the parameters or resources, so that the result is still a Trainable the Tuner recognises.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from tune_controller._executor import TrainableFunction
+from tune_controller._executor import RESOURCES_ATTRIBUTE, TrainableFunction
+from tune_controller._trainable import Trainable
+from tune_controller._validation import check_parameters
 from tune_trial import Resources
 
-_RESOURCES_ATTRIBUTE = "__tune_resources__"
+_T = TypeVar("_T", bound=Trainable)
 
 
-def with_parameters(trainable: Callable[..., Any], **parameters: Any) -> TrainableFunction:
-    """``trainable(config, **parameters)`` as a trainable of ``config`` alone.
+def with_parameters(trainable: Any, **parameters: Any) -> Any:
+    """``trainable(config, **parameters)`` as a trainable of ``config`` alone; for a class
+    Trainable, ``setup(config, **parameters)`` (as in Ray Tune).
 
     The parameters (a dataset, a model) travel with the trainable, which executors ship once per
     experiment (``RayExecutor`` puts it in Ray's object store once, and each actor fetches it once),
-    never once per trial.
+    never once per trial. Parameters the trainable does not accept are refused here.
     """
     if not callable(trainable):
         raise TypeError(f"with_parameters: trainable must be callable, got {type(trainable).__name__}")
+    check_parameters(trainable, parameters)
+    if isinstance(trainable, type) and issubclass(trainable, Trainable):
+        return _subclass(trainable, _tune_parameters={**trainable._tune_parameters, **parameters})
 
     @functools.wraps(trainable)
     def with_parameters_applied(config: dict[str, Any]) -> Any:
         return trainable(config, **parameters)
 
-    resources = getattr(trainable, _RESOURCES_ATTRIBUTE, None)
+    resources = getattr(trainable, RESOURCES_ATTRIBUTE, None)
     if resources is not None:
-        setattr(with_parameters_applied, _RESOURCES_ATTRIBUTE, resources)
+        setattr(with_parameters_applied, RESOURCES_ATTRIBUTE, resources)
     return with_parameters_applied
 
 
-def with_resources(trainable: TrainableFunction, resources: Resources | Mapping[str, float]) -> TrainableFunction:
-    """Run each trial of ``trainable`` with ``resources`` (``{"cpu": 2, "gpu": 1}`` or a Resources).
+def with_resources(trainable: Any, resources: Resources | Mapping[str, float]) -> Any:
+    """Run each trial of ``trainable`` (a function or a class Trainable) with ``resources``
+    (``{"cpu": 2, "gpu": 1}`` or a Resources).
 
     On Ray a trial with GPUs sees only its own through ``CUDA_VISIBLE_DEVICES``; a request the cluster
     can never meet is refused before the first trial starts, naming the resource.
@@ -41,16 +52,24 @@ def with_resources(trainable: TrainableFunction, resources: Resources | Mapping[
     if not callable(trainable):
         raise TypeError(f"with_resources: trainable must be callable, got {type(trainable).__name__}")
     parsed = resources if isinstance(resources, Resources) else Resources.from_dict(resources)
+    if isinstance(trainable, type) and issubclass(trainable, Trainable):
+        return _subclass(trainable, **{RESOURCES_ATTRIBUTE: parsed})
 
     @functools.wraps(trainable)
     def with_resources_applied(config: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         return trainable(config, *args, **kwargs)  # passes with_parameters' parameters through
 
-    setattr(with_resources_applied, _RESOURCES_ATTRIBUTE, parsed)
+    setattr(with_resources_applied, RESOURCES_ATTRIBUTE, parsed)
     return with_resources_applied
+
+
+def _subclass(cls: type[_T], **attributes: Any) -> type[_T]:
+    """``cls`` with class attributes added, under the same name (trial names and logs show it)."""
+    namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, **attributes}
+    return type(cls.__name__, (cls,), namespace)
 
 
 def trial_resources(trainable: TrainableFunction) -> Resources:
     """The resources ``with_resources`` attached to ``trainable`` (1 CPU by default)."""
-    resources = getattr(trainable, _RESOURCES_ATTRIBUTE, None)
+    resources = getattr(trainable, RESOURCES_ATTRIBUTE, None)
     return resources if isinstance(resources, Resources) else Resources()

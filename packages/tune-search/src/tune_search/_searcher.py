@@ -32,6 +32,9 @@ class Searcher:
     FINISHED: Final = FINISHED
     supports_grid_search: ClassVar[bool] = False
     supports_sample_from: ClassVar[bool] = True
+    needs_metric: ClassVar[bool] = False
+    """Model-based searchers learn from results: they refuse, before any trial starts, to run
+    without a metric and a mode."""
 
     def __init__(self, metric: str | None = None, mode: str | None = None) -> None:
         if mode not in (None, "min", "max"):
@@ -56,6 +59,11 @@ class Searcher:
             raise ValueError(f"{type(self).__name__}: mode must be 'min' or 'max', got {mode!r}")
         self.metric = self.metric or metric
         self.mode = self.mode or mode
+        if self.needs_metric and (self.metric is None or self.mode is None):
+            raise ValueError(
+                f"{type(self).__name__} needs a metric and a mode ('min' or 'max') to learn from results, got "
+                f"metric={self.metric!r}, mode={self.mode!r}: pass them to the searcher or to TuneConfig"
+            )
         if self.space is None:  # an empty space is a space too: every config is the constants
             parsed = parse_space(space)
             self.check_space(parsed)
