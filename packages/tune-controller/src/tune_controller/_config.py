@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,17 @@ class CheckpointConfig:
             )
         if self.checkpoint_frequency < 0:
             raise ValueError(f"CheckpointConfig.checkpoint_frequency must be >= 0, got {self.checkpoint_frequency}")
+
+    def score(self, metrics: Mapping[str, Any], order: int) -> float:
+        """How good a checkpoint is (higher is better): the configured attribute in its order, else
+        recency (``order`` counts reports)."""
+        attribute = self.checkpoint_score_attribute
+        if attribute is None:
+            return float(order)
+        value = metrics.get(attribute)
+        if not isinstance(value, (int, float)) or math.isnan(value):
+            return -math.inf
+        return float(value) if self.checkpoint_score_order == "max" else -float(value)
 
 
 @dataclass

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import shutil
 import time
-import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,14 @@ from tune_controller._checkpoints import CheckpointKeeper
 from tune_controller._config import CheckpointConfig, FailureConfig
 from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor
+from tune_controller._journal import (
+    ExperimentState,
+    JournalReader,
+    JournalWriter,
+    decode_config,
+    encode_config,
+    relative,
+)
 from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
 from tune_controller._stoppers import Stopper
@@ -34,6 +43,8 @@ from tune_trial import (
 logger = logging.getLogger(__name__)
 
 _POLL_TIMEOUT_S = 1.0
+_SNAPSHOT_SHARE = 0.05
+"""At most this share of the loop's time goes to snapshotting the searcher's and scheduler's state."""
 _NEEDS_CHECKPOINTS = (
     "this scheduler needs a trainable that saves checkpoints "
     "(tune.report(metrics, checkpoint=Checkpoint.from_directory(...)))"
@@ -45,6 +56,11 @@ class TuneController:
 
     Per event the loop does constant work: trials are looked up by id, and only the few waiting
     trials (created on demand, when a slot is free) are offered to the scheduler.
+
+    Durability: every record of a loop turn goes to the journal, and the journal is committed,
+    before the controller tells any trial what to do (answers, stops, checkpoint deletions wait in
+    an outbox until then). Per trial the controller keeps its last result and a few numbers; every
+    result is in the journal, where the ResultGrid reads it back.
     """
 
     def __init__(
@@ -66,6 +82,8 @@ class TuneController:
         failure_config: FailureConfig,
         checkpoint_config: CheckpointConfig,
         callbacks: Sequence[Callback],
+        journal: JournalWriter,
+        id_prefix: str,
     ) -> None:
         self._experiment_dir = experiment_dir
         self._experiment_name = experiment_name
@@ -83,11 +101,11 @@ class TuneController:
         self._names: dict[str, str] = {}
         self._trial_dirs: dict[str, Path] = {}
         self._failure_config = failure_config
+        self._checkpoint_config = checkpoint_config
         self._checkpoints = CheckpointKeeper(checkpoint_config)
         self._callbacks = list(callbacks)
         self._trials: list[Trial] = []
         self._by_id: dict[str, Trial] = {}
-        self._history: dict[str, list[dict[str, Any]]] = {}
         # Per trial, the result that came with its latest checkpoint: where a restart resumes.
         self._resume_points: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, Trial] = {}
@@ -98,13 +116,102 @@ class TuneController:
         self._restarts: dict[str, Exploit | ChangeResources] = {}
         self._stopping: set[str] = set()
         self._searcher_finished = False
-        self._id_prefix = uuid.uuid4().hex[:5]
+        self._id_prefix = id_prefix
         self._iteration = 0
+        self._journal = journal
+        self._outbox: list[Callable[[], None]] = []  # what to tell executors once the journal is committed
+        self._snapshot_due = 0.0  # monotonic time of the next allowed snapshot
+        self._reader = JournalReader(experiment_dir, checkpoint_config)
+
+    # -- restoring ---------------------------------------------------------------------------
+
+    def restore(
+        self, state: ExperimentState, *, resume_unfinished: bool, resume_errored: bool, restart_errored: bool
+    ) -> None:
+        """Continue the experiment ``state`` was read from: trials as the journal left them, the
+        searcher and the scheduler as they were at its last commit."""
+        self._checkpoints = state.checkpoints
+        for entry in state.trials.values():
+            trial = entry.trial
+            self._trials.append(trial)
+            self._by_id[trial.trial_id] = trial
+            self._names[trial.trial_id] = entry.name
+            self._trial_dirs[trial.trial_id] = self._experiment_dir / entry.dirname
+            if entry.resume_point:
+                self._resume_points[trial.trial_id] = entry.resume_point
+        self._searcher_finished = state.searcher_finished
+        if state.snapshot is not None:
+            self._searcher.set_state(state.snapshot["searcher"])
+            self._scheduler.set_state(state.snapshot["scheduler"])
+        self._replay(state.tail)
+        for trial in self._trials:
+            if not trial.status.is_finished:
+                self._scheduler.on_trial_add(trial)  # the restore protocol: known trials change nothing
+                if resume_unfinished:
+                    self._requeue(trial, state.trials[trial.trial_id].ending)
+                else:
+                    self._scheduler_hook("remove", trial)
+                    self._terminate(trial, tell_scheduler=False)
+            elif trial.status is TrialStatus.ERROR and (resume_errored or restart_errored):
+                if restart_errored:
+                    self._journal.append({"t": "reset", "id": trial.trial_id})
+                    trial.checkpoint = trial.last_result = None
+                    self._resume_points.pop(trial.trial_id, None)
+                    self._checkpoints.forget(trial.trial_id)
+                trial.error = None
+                self._set_status(trial, TrialStatus.PENDING)
+                self._waiting[trial.trial_id] = trial
+                self._scheduler.on_trial_add(trial)
+        self._journal.commit()
+
+    def _requeue(self, trial: Trial, ending: Mapping[str, Any] | None) -> None:
+        """A trial that was running, pausing or waiting when the driver died waits to run again,
+        unless it was being stopped; one being paused is paused, with its pending restart done."""
+        if trial.status is TrialStatus.RUNNING and ending is not None and ending["d"] == Decision.STOP.value:
+            self._terminate(trial, tell_scheduler=False)
+            return
+        if trial.status is TrialStatus.RUNNING and ending is not None:
+            if "exploit" in ending:
+                self._carry_out_restart(trial, Exploit(ending["exploit"]["source"], decode_config(ending["exploit"])))
+            elif "resources" in ending:
+                self._carry_out_restart(trial, ChangeResources(Resources.from_dict(ending["resources"])))
+            self._set_status(trial, TrialStatus.PAUSED)
+        elif trial.status is TrialStatus.RUNNING:
+            self._set_status(trial, TrialStatus.PENDING)
+        self._waiting[trial.trial_id] = trial
+
+    def _replay(self, records: Sequence[dict[str, Any]]) -> None:
+        """Feed the searcher and the scheduler what they heard after their last snapshot, in order.
+
+        Their answers are not acted on again: what the controller did about them is in the journal.
+        """
+        last: dict[str, Mapping[str, Any] | None] = {}
+        for record in records:
+            kind = record["t"]
+            trial = self._by_id.get(record.get("id", ""))
+            if kind == "trial" and trial is not None:
+                self._searcher.suggest(trial.trial_id)
+                self._scheduler.on_trial_add(trial)
+            elif kind == "result" and trial is not None:
+                last[trial.trial_id] = record["r"]
+                if record["d"]:
+                    self._scheduler.on_trial_result(trial, record["r"])
+                    self._scheduler.pop_decisions()
+                    self._searcher.on_trial_result(trial.trial_id, record["r"])
+            elif kind == "hook" and trial is not None:
+                _call_hook(self._scheduler, record["h"], trial, last.get(trial.trial_id, trial.last_result))
+            elif kind == "status" and trial is not None and record["s"] in ("TERMINATED", "ERROR"):
+                final = last.get(trial.trial_id, trial.last_result)
+                self._searcher.on_trial_complete(trial.trial_id, final, error=record["s"] == "ERROR")
+            elif kind == "no_more" and record["scheduler"]:
+                self._scheduler.on_no_more_trials()
+                self._scheduler.pop_decisions()
 
     def run(self) -> list[Result]:
         started = time.monotonic()
         self._decision_points = _decision_points(self._scheduler.milestones(), self._stopper.decision_points())
         self._executor.check_feasible(self._next_trial_id(), self._resources)  # before any trial starts
+        self._snapshot()
         try:
             while True:
                 self._iteration += 1
@@ -130,11 +237,18 @@ class TuneController:
                         logger.info("%d waiting trials were not chosen to run again; ending them", len(self._waiting))
                         self._end_waiting_trials()
                     break
+                self._commit()  # before waiting: stops decided while filling slots go out now
                 for event in self._executor.poll(_POLL_TIMEOUT_S):
                     self._handle(event)
+                self._commit()
                 self._notify("on_step_end")
         finally:
-            self._executor.shutdown()
+            try:
+                self._commit()
+                self._snapshot()
+            finally:
+                self._journal.close()
+                self._executor.shutdown()
         for callback in self._callbacks:
             callback.on_experiment_end(self._trials)
         return [self._result(trial) for trial in self._trials]
@@ -183,15 +297,25 @@ class TuneController:
         self._executor.check_feasible(trial_id, self._resources)
         trial = Trial(trial_id=trial_id, config=suggestion, resources=self._resources)
         self._name(trial)
+        self._journal.append(
+            {
+                "t": "trial",
+                "id": trial_id,
+                **encode_config(suggestion),
+                "resources": trial.resources.as_dict(),
+                "name": self._names[trial_id],
+                "dir": self._trial_dirs[trial_id].name,
+            }
+        )
         self._trials.append(trial)
         self._by_id[trial_id] = trial
-        self._history[trial_id] = []
         self._waiting[trial_id] = trial
         self._scheduler.on_trial_add(trial)
         return True
 
     def _no_more_trials(self) -> None:
         self._searcher_finished = True
+        self._journal.append({"t": "no_more", "scheduler": True})
         self._scheduler.on_no_more_trials()
         self._carry_out_other_decisions()
 
@@ -210,8 +334,8 @@ class TuneController:
             elif running and decision is not Decision.CONTINUE:
                 if isinstance(decision, (Exploit, ChangeResources)):
                     self._plan_restart(trial, decision)
-                (self._stopping if decision is Decision.STOP else self._pausing).add(trial_id)
-                self._executor.stop(trial_id)
+                self._mark(trial_id, Decision.STOP if decision is Decision.STOP else Decision.PAUSE)
+                self._stop(trial_id)
 
     def _next_trial_id(self) -> str:
         return f"{self._id_prefix}_{len(self._trials):05d}"
@@ -219,7 +343,7 @@ class TuneController:
     def _start(self, trial: Trial) -> None:
         del self._waiting[trial.trial_id]
         resume_point = self._resume_points.get(trial.trial_id, {})
-        trial.set_status(TrialStatus.RUNNING)
+        self._set_status(trial, TrialStatus.RUNNING)
         self._running.add(trial.trial_id)
         launch = TrialLaunch(
             trial_id=trial.trial_id,
@@ -265,12 +389,19 @@ class TuneController:
 
     def _on_result(self, trial: Trial, event: TrialReported) -> None:
         result = event.result
+        decided = trial.trial_id not in self._stopping and trial.trial_id not in self._pausing
+        record: dict[str, Any] = {"t": "result", "id": trial.trial_id, "r": result, "d": decided}
         trial.last_result = result
         if event.checkpoint is not None:
+            record["ckpt"] = relative(self._experiment_dir, event.checkpoint.path)
+        self._journal.append(record)
+        if event.checkpoint is not None:
             trial.checkpoint = event.checkpoint
-            self._checkpoints.add(trial.trial_id, event.checkpoint, result)
+            for path in self._checkpoints.add(trial.trial_id, event.checkpoint, result):
+                deleted = relative(self._experiment_dir, path)
+                self._journal.append({"t": "ckpt_del", "id": trial.trial_id, "path": deleted})
+                self._outbox.append(functools.partial(shutil.rmtree, path, ignore_errors=True))
             self._resume_points[trial.trial_id] = result
-        self._history[trial.trial_id].append(result)
         if event.checkpoint is not None:
             self._notify("on_checkpoint", trial=trial, checkpoint=event.checkpoint)
             self._notify("on_trial_save", trial=trial)
@@ -278,7 +409,7 @@ class TuneController:
             # Reported after the decision to end it: kept, but no longer decided upon.
             self._notify("on_trial_result", trial=trial, result=result)
             if event.awaits_decision:
-                self._executor.decide(trial.trial_id, Decision.STOP)
+                self._decide(trial.trial_id, Decision.STOP)
             return
         action = self._scheduler.on_trial_result(trial, result)
         self._carry_out_other_decisions()
@@ -287,18 +418,16 @@ class TuneController:
         decision = action if isinstance(action, Decision) else self._plan_restart(trial, action)
         if self._stopper(trial.trial_id, result):
             self._restarts.pop(trial.trial_id, None)
-            self._stopping.add(trial.trial_id)
-            self._scheduler.on_trial_remove(trial)
+            self._mark(trial.trial_id, Decision.STOP)
+            self._scheduler_hook("remove", trial)
             self._carry_out_other_decisions()
             decision = Decision.STOP
-        elif decision is Decision.STOP:
-            self._stopping.add(trial.trial_id)
-        elif decision is Decision.PAUSE:
-            self._pausing.add(trial.trial_id)
-        if event.awaits_decision:
-            self._executor.decide(trial.trial_id, decision)
         elif decision is not Decision.CONTINUE:
-            self._executor.stop(trial.trial_id)
+            self._mark(trial.trial_id, decision)
+        if event.awaits_decision:
+            self._decide(trial.trial_id, decision)
+        elif decision is not Decision.CONTINUE:
+            self._stop(trial.trial_id)
 
     def _plan_restart(self, trial: Trial, request: Exploit | ChangeResources) -> Decision:
         """Pause ``trial`` now; once its run has ended, it restarts as ``request`` says."""
@@ -328,6 +457,7 @@ class TuneController:
     def _carry_out_restart(self, trial: Trial, request: Exploit | ChangeResources) -> None:
         if isinstance(request, ChangeResources):
             trial.resources = request.resources
+            self._journal.append({"t": "restart", "id": trial.trial_id, "resources": request.resources.as_dict()})
             logger.info("Trial %s restarts with %s", trial.trial_id, request.resources.as_dict())
             return
         source = self._by_id[request.source_trial_id]
@@ -336,6 +466,16 @@ class TuneController:
         if source.checkpoint is not None:
             self._checkpoints.pin(source.checkpoint)
         self._resume_points[trial.trial_id] = self._resume_points[source.trial_id]
+        assert source.checkpoint is not None  # checked when the request came
+        self._journal.append(
+            {
+                "t": "restart",
+                "id": trial.trial_id,
+                **encode_config(trial.config),
+                "ckpt": relative(self._experiment_dir, source.checkpoint.path),
+                "resume": self._resume_points[trial.trial_id],
+            }
+        )
         logger.info("Trial %s exploits trial %s with config %s", trial.trial_id, source.trial_id, trial.config)
 
     def _on_ended(self, trial: Trial, event: TrialEnded) -> None:
@@ -350,16 +490,16 @@ class TuneController:
             request = self._restarts.pop(trial_id, None)
             if request is not None:
                 self._carry_out_restart(trial, request)
-            trial.set_status(TrialStatus.PAUSED)
+            self._set_status(trial, TrialStatus.PAUSED)
             self._waiting[trial_id] = trial
         else:
             self._terminate(trial, tell_scheduler=not stopped_by_us)
 
     def _terminate(self, trial: Trial, tell_scheduler: bool) -> None:
         """A trial is done for good without error: tell the scheduler, the searcher and the callbacks."""
-        trial.set_status(TrialStatus.TERMINATED)
+        self._set_status(trial, TrialStatus.TERMINATED)
         if tell_scheduler:
-            self._scheduler.on_trial_complete(trial, trial.last_result)
+            self._scheduler_hook("complete", trial)
         self._searcher.on_trial_complete(trial.trial_id, trial.last_result)
         self._notify("on_trial_complete", trial=trial)
 
@@ -367,7 +507,7 @@ class TuneController:
         """Terminate the trials still waiting: they were not started, or not resumed, and never will be."""
         for trial_id in list(self._waiting):
             trial = self._waiting.pop(trial_id)
-            self._scheduler.on_trial_remove(trial)
+            self._scheduler_hook("remove", trial)
             self._terminate(trial, tell_scheduler=False)
         self._carry_out_other_decisions()
 
@@ -384,13 +524,13 @@ class TuneController:
                 trial.checkpoint or "the start",
                 error,
             )
-            trial.set_status(TrialStatus.PENDING)
+            self._set_status(trial, TrialStatus.PENDING, failures=trial.num_failures)
             self._waiting[trial.trial_id] = trial
             self._notify("on_trial_recover", trial=trial)
             return
         trial.error = error
-        trial.set_status(TrialStatus.ERROR)
-        self._scheduler.on_trial_error(trial)
+        self._set_status(trial, TrialStatus.ERROR, failures=trial.num_failures, error=error)
+        self._scheduler_hook("error", trial)
         self._carry_out_other_decisions()
         self._searcher.on_trial_complete(trial.trial_id, trial.last_result, error=True)
         self._notify("on_trial_error", trial=trial)
@@ -403,13 +543,60 @@ class TuneController:
     def _end_experiment(self, reason: str) -> None:
         """Stop every running trial and start no new one."""
         logger.info("Ending the experiment: %s", reason)
+        if not self._searcher_finished:
+            self._journal.append({"t": "no_more", "scheduler": False})
         self._searcher_finished = True
         self._end_waiting_trials()
         for trial_id in self._running - self._stopping:
-            self._stopping.add(trial_id)
             self._pausing.discard(trial_id)
             self._restarts.pop(trial_id, None)
-            self._executor.stop(trial_id)
+            self._mark(trial_id, Decision.STOP)
+            self._stop(trial_id)
+
+    # -- journal and outbox ------------------------------------------------------------------
+
+    def _set_status(self, trial: Trial, status: TrialStatus, **details: Any) -> None:
+        trial.set_status(status)
+        self._journal.append({"t": "status", "id": trial.trial_id, "s": status.value, **details})
+
+    def _mark(self, trial_id: str, decision: Decision) -> None:
+        """A running trial is to stop or pause once its run ends; journaled, so that a restore ends
+        it (or pauses it, with its pending restart) instead of letting it run on."""
+        (self._stopping if decision is Decision.STOP else self._pausing).add(trial_id)
+        record: dict[str, Any] = {"t": "ending", "id": trial_id, "d": decision.value}
+        request = self._restarts.get(trial_id)
+        if isinstance(request, Exploit):
+            record["exploit"] = {"source": request.source_trial_id, **encode_config(request.config)}
+        elif isinstance(request, ChangeResources):
+            record["resources"] = request.resources.as_dict()
+        self._journal.append(record)
+
+    def _scheduler_hook(self, hook: str, trial: Trial) -> None:
+        """Tell the scheduler a trial is over, and journal it so a restore can replay it."""
+        self._journal.append({"t": "hook", "id": trial.trial_id, "h": hook})
+        _call_hook(self._scheduler, hook, trial, trial.last_result)
+
+    def _decide(self, trial_id: str, decision: Decision) -> None:
+        self._outbox.append(lambda: self._executor.decide(trial_id, decision))
+
+    def _stop(self, trial_id: str) -> None:
+        self._outbox.append(lambda: self._executor.stop(trial_id))
+
+    def _commit(self) -> None:
+        """Make the turn's records durable, then carry out what waited for them."""
+        if self._journal.commit() and time.monotonic() >= self._snapshot_due:
+            self._snapshot()
+        outbox, self._outbox = self._outbox, []
+        for action in outbox:
+            action()
+
+    def _snapshot(self) -> None:
+        """Write the searcher's and the scheduler's state, rarely enough that its cost, which grows
+        with the number of trials (ASHA's rungs), stays a small share of the loop's time."""
+        started = time.monotonic()
+        self._journal.snapshot({"searcher": self._searcher.get_state(), "scheduler": self._scheduler.get_state()})
+        finished = time.monotonic()
+        self._snapshot_due = finished + (finished - started) * (1 - _SNAPSHOT_SHARE) / _SNAPSHOT_SHARE
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -421,17 +608,7 @@ class TuneController:
             getattr(callback, hook)(self._iteration, self._trials, **kwargs)
 
     def _result(self, trial: Trial) -> Result:
-        return Result(
-            trial_id=trial.trial_id,
-            config=dict(trial.config),
-            metrics=dict(trial.last_result or {}),
-            path=str(self._trial_dir(trial)),
-            checkpoint=trial.checkpoint,
-            best_checkpoints=self._checkpoints.best(trial.trial_id),
-            error=trial.error,
-            status=trial.status,
-            metrics_history=tuple(self._history[trial.trial_id]),
-        )
+        return Result.of(trial, str(self._trial_dir(trial)), self._reader)
 
 
 def _decision_points(milestones: Collection[int] | None, stops: Collection[int] | None) -> frozenset[int] | None:
@@ -441,3 +618,12 @@ def _decision_points(milestones: Collection[int] | None, stops: Collection[int] 
     if milestones is None or stops is None:
         return None
     return frozenset(milestones) | frozenset(stops)
+
+
+def _call_hook(scheduler: TrialScheduler, hook: str, trial: Trial, last_result: Mapping[str, Any] | None) -> None:
+    if hook == "complete":
+        scheduler.on_trial_complete(trial, last_result)
+    elif hook == "error":
+        scheduler.on_trial_error(trial)
+    else:
+        scheduler.on_trial_remove(trial)

@@ -3,41 +3,73 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from tune_controller._flatten import flatten
-from tune_trial import Checkpoint, TrialStatus, TuneError
+from tune_controller._journal import JournalReader
+from tune_trial import Checkpoint, Trial, TrialStatus, TuneError
 
 
 @dataclass(frozen=True)
 class Result:
-    """What one trial produced."""
+    """What one trial produced: its last result in memory, everything else read from the journal.
+
+    ``metrics_history``, ``metrics_dataframe`` and ``best_checkpoints`` read the experiment's
+    journal on each access (one pass over it), so the driver never holds every result.
+    """
 
     trial_id: str
     config: dict[str, Any]
     metrics: dict[str, Any]
     path: str
+    journal: JournalReader = field(repr=False, compare=False)
     checkpoint: Checkpoint | None = None
-    best_checkpoints: Sequence[tuple[Checkpoint, dict[str, Any]]] = field(default_factory=tuple)
-    """The checkpoints kept on disk, with the metrics reported with each, best first."""
     error: str | None = None
     status: TrialStatus = TrialStatus.TERMINATED
-    metrics_history: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
-    """Every result the trial reported, oldest first."""
+
+    @classmethod
+    def of(cls, trial: Trial, path: str, journal: JournalReader) -> Result:
+        return cls(
+            trial_id=trial.trial_id,
+            config=dict(trial.config),
+            metrics=dict(trial.last_result or {}),
+            path=path,
+            journal=journal,
+            checkpoint=trial.checkpoint,
+            error=trial.error,
+            status=trial.status,
+        )
+
+    @property
+    def metrics_history(self) -> list[dict[str, Any]]:
+        """Every result the trial reported, oldest first."""
+        return self.journal.history(self.trial_id)
+
+    @property
+    def best_checkpoints(self) -> list[tuple[Checkpoint, dict[str, Any]]]:
+        """The checkpoints kept on disk, with the metrics reported with each, best first."""
+        return self.journal.checkpoints(self.trial_id)
 
     @property
     def metrics_dataframe(self) -> Any:
         """Every result of the trial as a pandas DataFrame (needs ``tune-controller[pandas]``)."""
-        return _pandas("Result.metrics_dataframe").DataFrame(list(self.metrics_history))
+        return _pandas("Result.metrics_dataframe").DataFrame(self.metrics_history)
 
 
 class ResultGrid(Sequence[Result]):
-    """The results of every trial of an experiment, in the order the trials were created."""
+    """The results of every trial of an experiment, in the order the trials were created.
 
-    def __init__(self, results: Sequence[Result], metric: str | None = None, mode: str | None = None) -> None:
+    Questions about every result (``scope="all"``, ``filter_metric``) are answered in one pass over
+    the journal, keeping one result per trial in memory.
+    """
+
+    def __init__(
+        self, results: Sequence[Result], journal: JournalReader, metric: str | None = None, mode: str | None = None
+    ) -> None:
         self._results = list(results)
+        self._journal = journal
         self._metric = metric
         self._mode = mode
 
@@ -69,14 +101,10 @@ class ResultGrid(Sequence[Result]):
             raise ValueError("get_dataframe(): give both filter_metric and filter_mode, or neither")
         if filter_mode not in (None, "min", "max"):
             raise ValueError(f"get_dataframe(): filter_mode must be 'min' or 'max', got {filter_mode!r}")
+        best = self._best_per_trial(filter_metric, filter_mode) if filter_metric and filter_mode else {}
         rows = []
         for result in self._results:
-            row = dict(result.metrics)
-            if filter_metric is not None:
-                candidates = [entry for entry in result.metrics_history if _number(entry.get(filter_metric))]
-                if candidates:
-                    pick = min if filter_mode == "min" else max
-                    row = dict(pick(candidates, key=lambda entry: entry[filter_metric]))
+            row = dict(best.get(result.trial_id, result.metrics))
             row.update({f"config/{key}": value for key, value in flatten(result.config).items()})
             rows.append(row)
         return _pandas("ResultGrid.get_dataframe").DataFrame(rows)
@@ -95,24 +123,31 @@ class ResultGrid(Sequence[Result]):
         if scope not in ("last", "all"):
             raise ValueError(f"get_best_result(): scope must be 'last' or 'all', got {scope!r}")
         sign = 1.0 if mode == "min" else -1.0
+        chosen = self._best_per_trial(metric, mode) if scope == "all" else {}
         best: tuple[float, Result] | None = None
         for result in self._results:
-            values = (
-                [result.metrics.get(metric)]
-                if scope == "last"
-                else [entry.get(metric) for entry in result.metrics_history]
-            )
-            for value in values:
-                if not isinstance(value, (int, float)) or math.isnan(value):
-                    continue
-                if best is None or sign * value < best[0]:
-                    best = (sign * value, result)
+            value = chosen.get(result.trial_id, {}).get(metric) if scope == "all" else result.metrics.get(metric)
+            if _number(value) and (best is None or sign * value < best[0]):
+                best = (sign * value, result)
         if best is None:
             raise TuneError(f"get_best_result(): no trial reported a numeric value for {metric!r}")
         return best[1]
 
+    def _best_per_trial(self, metric: str, mode: str) -> dict[str, dict[str, Any]]:
+        """Each trial's result with the best ``metric``, the first of equals, in one pass."""
+        sign = 1.0 if mode == "min" else -1.0
+        best: dict[str, dict[str, Any]] = {}
+        for trial_id, result in self._journal.results():
+            if not result:
+                best.pop(trial_id, None)  # the trial started over
+                continue
+            value = result.get(metric)
+            if _number(value) and (trial_id not in best or sign * value < sign * best[trial_id][metric]):
+                best[trial_id] = result
+        return best
 
-def _number(value: Any) -> bool:
+
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not math.isnan(value)
 
 

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import logging
 import os
 import tempfile
+import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import cloudpickle
 
 from tune_controller._config import RunConfig, TuneConfig
 from tune_controller._controller import TuneController
 from tune_controller._executor import Executor, TrainableFunction
 from tune_controller._inprocess import InProcessExecutor
+from tune_controller._journal import (
+    FORMAT_VERSION,
+    JOURNAL_FILE,
+    JournalReader,
+    JournalWriter,
+    is_experiment,
+    load_experiment,
+)
 from tune_controller._loggers import default_loggers
 from tune_controller._progress import ProgressReporter
-from tune_controller._result_grid import ResultGrid
+from tune_controller._result_grid import Result, ResultGrid
 from tune_controller._stoppers import as_stopper
 from tune_controller._trainable import Trainable, as_function_trainable
 from tune_controller._validation import check_picklable, check_trainable
@@ -24,7 +38,19 @@ from tune_schedulers import FIFOScheduler
 from tune_search import BasicVariantGenerator
 from tune_trial import TuneError
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_STORAGE_PATH = "~/tune_results"
+TUNER_FILE = "tuner.pkl"
+"""The Tuner's settings (param_space, TuneConfig, RunConfig), pickled for :meth:`Tuner.restore`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Restore:
+    directory: Path
+    resume_unfinished: bool
+    resume_errored: bool
+    restart_errored: bool
 
 
 class Tuner:
@@ -52,15 +78,71 @@ class Tuner:
         self._run_config = run_config or RunConfig()
         self._executor = executor
         self._results: ResultGrid | None = None
+        self._restore: _Restore | None = None
         self._stopper = as_stopper(self._run_config.stop)
         check_picklable(self._param_space)
 
     def _default_executor(self) -> Executor:
         return InProcessExecutor()
 
+    @classmethod
+    def restore(
+        cls,
+        path: str | os.PathLike[str],
+        trainable: TrainableFunction | type[Trainable],
+        *,
+        resume_unfinished: bool = True,
+        resume_errored: bool = False,
+        restart_errored: bool = False,
+        param_space: Mapping[str, Any] | None = None,
+        executor: Executor | None = None,
+    ) -> Tuner:
+        """A Tuner that continues the experiment in ``path`` when :meth:`fit` is called.
+
+        ``path`` is the experiment's directory (``storage_path/name``). Finished trials keep their
+        results and do not run again; unfinished ones resume from their latest checkpoint (or end,
+        with ``resume_unfinished=False``); failed ones stay failed unless ``resume_errored`` (resume
+        from their latest checkpoint) or ``restart_errored`` (start over) is set. The searcher and
+        the scheduler continue from their journaled state. Pass the same ``trainable`` (it is not
+        saved), and ``param_space`` only to replace values that could not be pickled.
+        """
+        directory = Path(os.path.expanduser(os.fspath(path))).absolute()
+        if not is_experiment(directory):
+            raise TuneError(
+                f"Tuner.restore: {str(directory)!r} is not an experiment directory (no {JOURNAL_FILE} in it); "
+                "pass the directory fit() wrote, storage_path/name"
+            )
+        settings_file = directory / TUNER_FILE
+        if not settings_file.is_file():
+            raise TuneError(
+                f"Tuner.restore: {str(directory)!r} has no {TUNER_FILE}: the experiment's settings could not be "
+                "pickled when it started (a warning said why), so it cannot be continued"
+            )
+        with open(settings_file, "rb") as file:
+            settings = cloudpickle.load(file)
+        run_config = dataclasses.replace(
+            settings["run_config"], name=directory.name, storage_path=str(directory.parent)
+        )
+        tuner = cls(
+            trainable,
+            param_space=settings["param_space"] if param_space is None else param_space,
+            tune_config=settings["tune_config"],
+            run_config=run_config,
+            executor=executor,
+        )
+        tuner._restore = _Restore(directory, resume_unfinished, resume_errored, restart_errored)
+        return tuner
+
+    @classmethod
+    def can_restore(cls, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` holds an experiment that :meth:`restore` can continue."""
+        directory = Path(os.path.expanduser(os.fspath(path)))
+        return is_experiment(directory) and (directory / TUNER_FILE).is_file()
+
     def fit(self) -> ResultGrid:
         """Run the experiment to its end; failed trials are in the grid, not raised."""
         tune_config, run_config = self._tune_config, self._run_config
+        settings = self._pickle_settings() if self._restore is None else None  # before fit changes them
         searcher = tune_config.search_alg or BasicVariantGenerator()
         scheduler = tune_config.scheduler or FIFOScheduler()
         accepted = searcher.set_search_properties(
@@ -72,8 +154,29 @@ class Tuner:
                 "define a search space: define it in one place only"
             )
         trainable_name = getattr(self._trainable, "__name__", type(self._trainable).__name__)
-        name = run_config.name or f"{trainable_name}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
-        experiment_dir = _experiment_dir(run_config.storage_path, name)
+        restored = load_experiment(self._restore.directory) if self._restore is not None else None
+        if restored is not None:
+            name, trainable_name, id_prefix = (restored.header[key] for key in ("name", "trainable", "prefix"))
+            experiment_dir = restored.directory
+        else:
+            name = run_config.name or f"{trainable_name}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
+            experiment_dir = _experiment_dir(run_config.storage_path, name)
+            id_prefix = uuid.uuid4().hex[:5]
+            _save_settings(experiment_dir, settings)
+        journal = JournalWriter(experiment_dir, fresh=restored is None)
+        if restored is None:
+            journal.append(
+                {
+                    "t": "experiment",
+                    "v": FORMAT_VERSION,
+                    "name": name,
+                    "trainable": trainable_name,
+                    "prefix": id_prefix,
+                    "checkpoint_config": dataclasses.asdict(run_config.checkpoint_config),
+                    "created": time.time(),
+                }
+            )
+            journal.commit()
         callbacks = list(run_config.callbacks)
         callbacks += [logger for logger in default_loggers() if not any(type(c) is type(logger) for c in callbacks)]
         if run_config.verbose and not any(isinstance(c, ProgressReporter) for c in callbacks):
@@ -110,15 +213,57 @@ class Tuner:
             failure_config=run_config.failure_config,
             checkpoint_config=run_config.checkpoint_config,
             callbacks=callbacks,
+            journal=journal,
+            id_prefix=id_prefix,
         )
-        self._results = ResultGrid(controller.run(), metric=tune_config.metric, mode=tune_config.mode)
+        if restored is not None and self._restore is not None:
+            controller.restore(
+                restored,
+                resume_unfinished=self._restore.resume_unfinished,
+                resume_errored=self._restore.resume_errored,
+                restart_errored=self._restore.restart_errored,
+            )
+        results = controller.run()
+        reader = JournalReader(experiment_dir, run_config.checkpoint_config)
+        self._results = ResultGrid(results, reader, metric=tune_config.metric, mode=tune_config.mode)
         return self._results
 
     def get_results(self) -> ResultGrid:
-        """The results of the last :meth:`fit`."""
-        if self._results is None:
+        """The results of the last :meth:`fit`, or of a restored experiment as its journal has them
+        (without running anything)."""
+        if self._results is not None:
+            return self._results
+        if self._restore is None:
             raise TuneError("Tuner.get_results(): fit() has not run yet")
-        return self._results
+        state = load_experiment(self._restore.directory)
+        reader = JournalReader(state.directory, self._run_config.checkpoint_config)
+        results = [
+            Result.of(entry.trial, str(state.directory / entry.dirname), reader) for entry in state.trials.values()
+        ]
+        return ResultGrid(results, reader, metric=self._tune_config.metric, mode=self._tune_config.mode)
+
+    def _pickle_settings(self) -> bytes | None:
+        """What :meth:`restore` needs besides the trainable. An experiment whose settings do not
+        pickle still runs, but cannot be restored: said now, not after a crash."""
+        settings = {"param_space": self._param_space, "tune_config": self._tune_config, "run_config": self._run_config}
+        try:
+            return bytes(cloudpickle.dumps(settings))
+        except Exception as error:
+            logger.warning(
+                "The Tuner's settings cannot be pickled (%s): the experiment runs, but Tuner.restore will "
+                "not be able to continue it",
+                error,
+            )
+            return None
+
+
+def _save_settings(directory: Path, settings: bytes | None) -> None:
+    if settings is None:
+        (directory / TUNER_FILE).unlink(missing_ok=True)
+        return
+    temporary = directory / f"{TUNER_FILE}.tmp"
+    temporary.write_bytes(settings)
+    os.replace(temporary, directory / TUNER_FILE)
 
 
 def _experiment_dir(storage_path: str | None, name: str) -> Path:
