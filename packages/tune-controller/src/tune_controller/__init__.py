@@ -9,7 +9,7 @@ from tune_controller._events import TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor, TrainableFunction
 from tune_controller._inprocess import InProcessExecutor
 from tune_controller._loggers import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback
-from tune_controller._progress import ProgressReporter
+from tune_controller._progress import NotebookProgressReporter, ProgressReporter, TrialResultPrinter
 from tune_controller._result_grid import Result, ResultGrid
 from tune_controller._session import TrialLaunch, TrialRunSession, TrialStopped
 from tune_controller._stoppers import (
@@ -43,6 +43,7 @@ __all__ = [
     "LoggerCallback",
     "MaximumIterationStopper",
     "NoopStopper",
+    "NotebookProgressReporter",
     "ProgressReporter",
     "Result",
     "ResultGrid",
@@ -58,6 +59,7 @@ __all__ = [
     "TrialLaunch",
     "TrialPlateauStopper",
     "TrialReported",
+    "TrialResultPrinter",
     "TrialRunSession",
     "TrialStopped",
     "TuneConfig",

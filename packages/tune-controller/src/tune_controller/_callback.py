@@ -10,7 +10,8 @@ from tune_trial import Checkpoint, Trial
 
 class Callback:
     """Override the hooks you need. ``iteration`` counts loop turns; ``trials`` is every trial so far;
-    hooks about one trial also get ``trial_dir``, the directory of its files (a ``pathlib.Path``).
+    hooks about one trial also get ``trial_dir``, the directory of its files (a ``pathlib.Path``),
+    and ``trial_name``.
 
     As in Ray Tune, the scheduler and the searcher hear about a result, a completion or an error
     before the callbacks do, so a callback sees their state after the event. Hooks run on the

@@ -121,3 +121,10 @@ class RunConfig:
     failure_config: FailureConfig = field(default_factory=FailureConfig)
     checkpoint_config: CheckpointConfig = field(default_factory=CheckpointConfig)
     verbose: int = 1
+    """0: silent; 1: the status table; 2: and one line per result; 3: and every result in full."""
+    progress_reporter: Callback | None = None
+    """Replaces the default status table (a :class:`ProgressReporter` with other columns, say)."""
+
+    def __post_init__(self) -> None:
+        if self.verbose not in (0, 1, 2, 3):
+            raise ValueError(f"RunConfig.verbose must be 0, 1, 2 or 3, got {self.verbose!r}")

@@ -604,6 +604,7 @@ class TuneController:
         trial = kwargs.get("trial")
         if trial is not None:
             kwargs["trial_dir"] = self._trial_dir(trial)
+            kwargs["trial_name"] = self._names[trial.trial_id]
         for callback in self._callbacks:
             getattr(callback, hook)(self._iteration, self._trials, **kwargs)
 

@@ -28,7 +28,7 @@ from tune_controller._journal import (
     load_experiment,
 )
 from tune_controller._loggers import default_loggers
-from tune_controller._progress import ProgressReporter
+from tune_controller._progress import progress_callbacks
 from tune_controller._result_grid import Result, ResultGrid
 from tune_controller._stoppers import as_stopper
 from tune_controller._trainable import Trainable, as_function_trainable
@@ -179,8 +179,7 @@ class Tuner:
             journal.commit()
         callbacks = list(run_config.callbacks)
         callbacks += [logger for logger in default_loggers() if not any(type(c) is type(logger) for c in callbacks)]
-        if run_config.verbose and not any(isinstance(c, ProgressReporter) for c in callbacks):
-            callbacks.append(ProgressReporter())
+        callbacks += progress_callbacks(run_config.verbose, run_config.progress_reporter, callbacks)
         max_trials = searcher.max_trials(tune_config.num_samples)
         for callback in callbacks:
             callback.setup(
