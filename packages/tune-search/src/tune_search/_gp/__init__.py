@@ -1,0 +1,1 @@
+"""Gaussian-process Bayesian optimisation: the model, the acquisition, the searcher (private)."""
