@@ -107,7 +107,7 @@ def maximise_log_ei(
         polished_score = float(log_expected_improvement(*gp.predict(polished), best)[0])
         if polished_score > score:
             winner = polished[0]
-    return winner
+    return np.asarray(winner, dtype=float)
 
 
 def _candidates(
