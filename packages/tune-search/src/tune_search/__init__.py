@@ -31,6 +31,7 @@ from tune_search._quasi_random import QuasiRandomSearch
 from tune_search._random import RandomSearch
 from tune_search._searcher import FINISHED, Searcher, Suggestion
 from tune_search._space import Condition, SearchSpace, parse_space
+from tune_search._tpe import TPESearch
 from tune_search._wrappers import ConcurrencyLimiter, Repeater
 
 __version__ = version("tune-search")
@@ -54,6 +55,7 @@ __all__ = [
     "Searcher",
     "SearcherBusyError",
     "Suggestion",
+    "TPESearch",
     "UnitEncoding",
     "choice",
     "format_path",

@@ -1,0 +1,213 @@
+"""Tree-structured Parzen Estimator (TPE): Bayesian optimisation with two density models.
+
+The finished trials are split into the best ``gamma(n)`` ("below") and the rest ("above"); each
+set gets a Parzen estimator, l(x) and g(x), and the next config is, out of candidates drawn from
+l(x), the one with the largest l(x) / g(x) -- the expected improvement under TPE's model. All of it
+happens in the unit cube of :class:`UnitEncoding`, where every domain's prior is uniform.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tune_search._encoding import UnitEncoding
+from tune_search._parzen import ParzenEstimator
+from tune_search._random import RandomSearch
+from tune_search._searcher import Suggestion
+from tune_search._space import SearchSpace
+
+
+def default_gamma(finished: int) -> int:
+    """How many of ``finished`` trials form the "below" set: 10%, at most 25 (Optuna's rule)."""
+    return min(math.ceil(0.1 * finished), 25)
+
+
+class TPESearch(RandomSearch):
+    """TPE over the unit cube, multivariate by default, with conditional spaces and parallel trials.
+
+    - ``multivariate=True`` models the parameters that are always active together (the
+      unconditional ones; those of one category of a choice) jointly, with product kernels, so it
+      sees interactions; ``False`` models every parameter on its own (classic TPE).
+    - The first ``n_startup_trials`` finished trials are random (after ``points_to_evaluate``).
+    - ``prior_weight``: the uniform prior is one more kernel of both models, with this weight.
+    - ``constant_liar``: running trials count as bad ("above") ones, so parallel suggestions
+      spread out instead of piling onto the same point.
+    - Failed trials, and trials whose metric is NaN or infinite, count as the worst ones: the model
+      learns to avoid where they were.
+    - Cost: the below set is at most ``gamma``'s 25 trials; the above set is capped at the
+      ``max_above`` most recent ones (Optuna weights old ones down for the same reason: the
+      region worth modelling moves), so a suggestion costs the same at 1,000 or 100,000 trials
+      apart from one O(n) partition of the losses.
+    """
+
+    def __init__(
+        self,
+        space: Mapping[str, Any] | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        seed: int | None = None,
+        *,
+        n_startup_trials: int = 10,
+        n_ei_candidates: int = 24,
+        multivariate: bool = True,
+        prior_weight: float = 1.0,
+        constant_liar: bool = True,
+        gamma: Callable[[int], int] = default_gamma,
+        max_above: int = 500,
+    ) -> None:
+        for name, value, least in (
+            ("n_startup_trials", n_startup_trials, 0),
+            ("n_ei_candidates", n_ei_candidates, 1),
+            ("max_above", max_above, 1),
+        ):
+            if not isinstance(value, int) or value < least:
+                raise ValueError(f"TPESearch: {name} must be an integer >= {least}, got {value!r}")
+        if not (math.isfinite(prior_weight) and prior_weight >= 0):
+            raise ValueError(f"TPESearch: prior_weight must be >= 0, got {prior_weight!r}")
+        self._n_startup = n_startup_trials
+        self._n_candidates = n_ei_candidates
+        self._multivariate = multivariate
+        self._prior_weight = prior_weight
+        self._constant_liar = constant_liar
+        self._gamma = gamma
+        self._max_above = max_above
+        self._encoding: UnitEncoding | None = None
+        self._units: list[NDArray[np.float64]] = []
+        self._losses: list[float] = []
+        """Per finished trial, in order: its unit vector and loss (inf for failures; minimised)."""
+        self._pending: dict[str, NDArray[np.float64]] = {}
+        super().__init__(space, metric, mode, points_to_evaluate, seed)
+
+    def check_space(self, space: SearchSpace) -> None:
+        super().check_space(space)
+        encoding = _encoding_for(space, type(self).__name__)
+        for index, preset in enumerate(self._points):
+            try:
+                encoding.encode(preset)
+            except ValueError as error:
+                raise ValueError(f"points_to_evaluate[{index}]: {error}") from None
+        self._encoding = encoding
+
+    def suggest(self, trial_id: str) -> Suggestion:
+        space = self._require_space("suggest")
+        encoding = self._require_encoding()
+        index = self._suggested
+        self._suggested += 1
+        rng = self._rng(index)
+        if index < len(self._presets):
+            config = space.resolve(rng, self._preset(index))
+        else:
+            if len(self._losses) < self._n_startup or not len(encoding):
+                unit = rng.random(len(encoding))
+            else:
+                unit = self._sample(encoding, rng)
+            config = encoding.decode(unit, rng)
+        self._pending[trial_id] = encoding.encode(config)
+        return config
+
+    def on_trial_complete(self, trial_id: str, result: Mapping[str, Any] | None = None, error: bool = False) -> None:
+        unit = self._pending.pop(trial_id, None)
+        if unit is None:
+            return
+        value = None if error or result is None or self.metric is None else result.get(self.metric)
+        finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        loss = (-float(value) if self.mode == "max" else float(value)) if finite else math.inf  # type: ignore[arg-type]
+        self._units.append(unit)
+        self._losses.append(loss)
+
+    # -- the model ----------------------------------------------------------------------------
+
+    def _split(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The below and above sets as unit vectors; running trials join the above set as liars."""
+        losses = np.asarray(self._losses)
+        finished = int(np.isfinite(losses).sum())
+        below_count = min(self._gamma(finished), finished)
+        below = np.argpartition(losses, below_count - 1)[:below_count] if below_count else np.empty(0, dtype=int)
+        is_above = np.ones(len(losses), dtype=bool)
+        is_above[below] = False
+        above = np.flatnonzero(is_above)[-self._max_above :]
+        units = np.asarray(self._units)
+        above_units = units[above]
+        if self._constant_liar and self._pending:
+            above_units = np.vstack([above_units, np.asarray(list(self._pending.values()))])
+        return units[np.sort(below)], above_units
+
+    def _sample(self, encoding: UnitEncoding, rng: np.random.Generator) -> NDArray[np.float64]:
+        below, above = self._split()
+        groups = encoding.groups if self._multivariate else tuple((index,) for index in range(len(encoding)))
+        unit = np.full(len(encoding), np.nan)
+        for group in groups:
+            columns = np.asarray(group)
+            if encoding.parent[columns[0]] >= 0 and not encoding.active(unit)[columns[0]]:
+                continue  # the parameters of a category this suggestion does not choose
+            unit[columns] = self._sample_group(encoding, columns, below, above, rng)
+        return unit
+
+    def _sample_group(
+        self,
+        encoding: UnitEncoding,
+        columns: NDArray[np.int64],
+        below: NDArray[np.float64],
+        above: NDArray[np.float64],
+        rng: np.random.Generator,
+    ) -> NDArray[np.float64]:
+        """The best of ``n_ei_candidates`` draws from l(x) for these coordinates, by l(x) / g(x)."""
+        levels, categorical = encoding.levels[columns], encoding.categorical[columns]
+
+        def model(units: NDArray[np.float64]) -> ParzenEstimator:
+            rows = units[:, columns]
+            rows = rows[~np.isnan(rows).any(axis=1)] if len(rows) else rows.reshape(0, len(columns))
+            return ParzenEstimator.fit(rows, levels, categorical, prior_weight=self._prior_weight)
+
+        good, bad = model(below), model(above)
+        candidates = good.sample(rng, self._n_candidates)
+        score = good.log_pdf(candidates) - bad.log_pdf(candidates)
+        best: NDArray[np.float64] = candidates[int(np.argmax(score))]
+        return best
+
+    def _require_encoding(self) -> UnitEncoding:
+        assert self._encoding is not None, "check_space sets the encoding with the space"
+        return self._encoding
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            **super().get_state(),
+            "finished": [
+                [_json_vector(unit), _json_number(loss)] for unit, loss in zip(self._units, self._losses, strict=True)
+            ],
+            "pending": {trial_id: _json_vector(unit) for trial_id, unit in self._pending.items()},
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        super().set_state(state)
+        self._units = [_vector(unit) for unit, _ in state["finished"]]
+        self._losses = [math.inf if loss is None else float(loss) for _, loss in state["finished"]]
+        self._pending = {trial_id: _vector(unit) for trial_id, unit in state["pending"].items()}
+
+
+def _encoding_for(space: SearchSpace, searcher: str) -> UnitEncoding:
+    try:
+        return UnitEncoding(space)
+    except ValueError as error:
+        raise ValueError(f"{error} ({searcher} cannot use it)") from None
+
+
+def _json_vector(unit: NDArray[np.float64]) -> list[float | None]:
+    """A unit vector for JSON: NaN (inactive) becomes null."""
+    return [None if math.isnan(value) else value for value in unit.tolist()]
+
+
+def _json_number(loss: float) -> float | None:
+    return None if math.isinf(loss) else loss
+
+
+def _vector(values: Sequence[float | None]) -> NDArray[np.float64]:
+    return np.array([math.nan if value is None else value for value in values], dtype=float)

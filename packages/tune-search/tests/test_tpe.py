@@ -1,0 +1,154 @@
+"""TPESearch: conformance, learning, conditional spaces, parallel trials and bad input."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tune_search import RandomSearch, TPESearch, choice, grid_search, loguniform, randint, uniform
+from tune_search.testing import SearcherConformance
+
+
+class TestTPESearch(SearcherConformance):
+    samples_uniformly = False
+
+    def make_searcher(self, seed):
+        return TPESearch(seed=seed, n_startup_trials=8)
+
+
+class TestIndependentTPESearch(SearcherConformance):
+    samples_uniformly = False
+
+    def make_searcher(self, seed):
+        return TPESearch(seed=seed, n_startup_trials=8, multivariate=False)
+
+
+def _quadratic(config):
+    return (config["x"] - 0.3) ** 2 + (config["y"] - 0.7) ** 2 + (math.log10(config["lr"]) + 2) ** 2 / 9
+
+
+SPACE = {"x": uniform(0, 1), "y": uniform(0, 1), "lr": loguniform(1e-4, 1)}
+
+
+def _best(searcher, count=60, loss=_quadratic):
+    best = math.inf
+    for index in range(count):
+        config = searcher.suggest(f"t{index}")
+        value = loss(config)
+        best = min(best, value)
+        searcher.on_trial_complete(f"t{index}", {"loss": value})
+    return best
+
+
+@pytest.mark.parametrize("multivariate", [True, False])
+def test_it_finds_better_configs_than_random_search(multivariate):
+    seeds = range(3)
+    tpe = [_best(TPESearch(SPACE, "loss", "min", seed=seed, multivariate=multivariate)) for seed in seeds]
+    random = [_best(RandomSearch(SPACE, "loss", "min", seed=seed)) for seed in seeds]
+    assert np.median(tpe) < np.median(random) / 3
+
+
+def test_mode_max_maximises():
+    searcher = TPESearch(SPACE, "score", "max", seed=0)
+    best = -math.inf
+    for index in range(60):
+        config = searcher.suggest(f"t{index}")
+        best = max(best, -_quadratic(config))
+        searcher.on_trial_complete(f"t{index}", {"score": -_quadratic(config)})
+    assert best > -0.01
+
+
+def test_it_learns_which_category_of_a_conditional_space_is_better():
+    space = {
+        "opt": choice(
+            [
+                {"name": "sgd", "lr": loguniform(1e-4, 1e-1), "momentum": uniform(0, 1)},
+                {"name": "adam", "lr": loguniform(1e-5, 1e-2)},
+            ]
+        ),
+        "width": randint(1, 9),
+    }
+
+    def loss(config):
+        opt = config["opt"]
+        if opt["name"] == "sgd":
+            return 1.0 + abs(opt["momentum"] - 0.9)
+        return abs(math.log10(opt["lr"]) + 3) + abs(config["width"] - 4) / 10
+
+    searcher = TPESearch(space, "loss", "min", seed=1)
+    configs = []
+    for index in range(80):
+        config = searcher.suggest(f"t{index}")
+        assert set(config["opt"]) == ({"name", "lr", "momentum"} if config["opt"]["name"] == "sgd" else {"name", "lr"})
+        configs.append(config)
+        searcher.on_trial_complete(f"t{index}", {"loss": loss(config)})
+    late = configs[-30:]
+    assert sum(config["opt"]["name"] == "adam" for config in late) >= 24
+    assert min(loss(config) for config in late) < 0.2
+
+
+def test_pending_trials_get_different_suggestions():
+    searcher = TPESearch(SPACE, "loss", "min", seed=2, n_startup_trials=10)
+    _best(searcher, 20)
+    batch = [searcher.suggest(f"p{index}") for index in range(8)]
+    xs = sorted(config["x"] for config in batch)
+    assert len(set(xs)) == 8
+    assert max(xs) - min(xs) > 0.02  # spread out, not the same point 8 times
+
+
+def test_nan_and_failed_trials_are_never_the_best():
+    searcher = TPESearch({"x": uniform(0, 1)}, "loss", "min", seed=3, n_startup_trials=4)
+    xs = []
+    for index in range(40):
+        config = searcher.suggest(f"t{index}")
+        xs.append(config["x"])
+        if config["x"] < 0.2:  # a loss of -inf or NaN would be "best" if it were believed
+            searcher.on_trial_complete(f"t{index}", {"loss": -math.inf if index % 2 else math.nan})
+        elif config["x"] < 0.3:
+            searcher.on_trial_complete(f"t{index}", error=True)
+        else:
+            searcher.on_trial_complete(f"t{index}", {"loss": config["x"]})
+    state = searcher.get_state()
+    assert None in [loss for _, loss in state["finished"]]  # failures are stored as the worst
+    assert json.loads(json.dumps(state)) == state
+    below, _ = searcher._split()
+    assert below.min() >= 0.3  # the model's "good" trials are real ones
+    assert sum(0.3 <= x < 0.5 for x in xs[-15:]) >= 6  # near the true best more often than chance (3)
+
+
+def test_points_to_evaluate_come_first_and_are_checked():
+    points = [{"x": 0.5, "y": 0.5, "lr": 0.01}, {"x": 0.25}]
+    searcher = TPESearch(SPACE, "loss", "min", points_to_evaluate=points, seed=0)
+    first, second = searcher.suggest("a"), searcher.suggest("b")
+    assert first == points[0]
+    assert second["x"] == 0.25
+    with pytest.raises(ValueError, match=r"points_to_evaluate\[1\]: lr: 5.0 is outside \[0.0001, 1\]"):
+        TPESearch(SPACE, "loss", "min", points_to_evaluate=[{"x": 0.1}, {"lr": 5}])
+
+
+def test_grid_search_is_refused_naming_the_parameter_and_who_can():
+    with pytest.raises(ValueError, match=r"layers: TPESearch does not support grid_search; use BasicVariantGenerator"):
+        TPESearch({"layers": grid_search([1, 2]), "x": uniform(0, 1)}, "loss", "min")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"n_startup_trials": -1}, "n_startup_trials must be an integer >= 0"),
+        ({"n_ei_candidates": 0}, "n_ei_candidates must be an integer >= 1"),
+        ({"prior_weight": -1.0}, "prior_weight must be >= 0"),
+        ({"max_above": 0}, "max_above must be an integer >= 1"),
+    ],
+)
+def test_bad_settings_are_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        TPESearch(**arguments)
+
+
+def test_the_above_set_is_capped_at_the_most_recent_trials():
+    searcher = TPESearch({"x": uniform(0, 1)}, "loss", "min", seed=0, max_above=50, n_startup_trials=300)
+    _best(searcher, 300, loss=lambda config: config["x"])
+    below, above = searcher._split()
+    assert len(below) == 25
+    assert len(above) == 50
