@@ -23,6 +23,7 @@ from tune_controller._stoppers import (
     TimeoutStopper,
     TrialPlateauStopper,
 )
+from tune_controller._tensorboard import TBXLoggerCallback
 from tune_controller._trainable import Trainable
 from tune_controller._tuner import Tuner
 from tune_controller._wrappers import with_parameters, with_resources
@@ -50,6 +51,7 @@ __all__ = [
     "RunConfig",
     "StopCondition",
     "Stopper",
+    "TBXLoggerCallback",
     "ThresholdStopper",
     "TimeoutStopper",
     "Trainable",

@@ -1,5 +1,9 @@
-"""``ray.tune.logger``: the per-trial file loggers (from tune-controller)."""
+"""``ray.tune.logger``: the per-trial file loggers (from tune-controller).
 
-from tune_controller import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback
+``TBXLoggerCallback`` writes TensorBoard event files; unlike Ray Tune's it is not added by default
+(pass it in ``RunConfig(callbacks=[...])``): it costs the driver time on every result.
+"""
 
-__all__ = ["CSVLoggerCallback", "JsonLoggerCallback", "LoggerCallback"]
+from tune_controller import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback, TBXLoggerCallback
+
+__all__ = ["CSVLoggerCallback", "JsonLoggerCallback", "LoggerCallback", "TBXLoggerCallback"]
