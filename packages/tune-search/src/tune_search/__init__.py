@@ -26,6 +26,8 @@ from tune_search._domains import (
 )
 from tune_search._encoding import UnitEncoding
 from tune_search._errors import SearcherBusyError, SearchFinishedError
+from tune_search._hyperopt import HyperOptSearch
+from tune_search._optuna import OptunaSearch
 from tune_search._paths import format_path
 from tune_search._quasi_random import QuasiRandomSearch
 from tune_search._random import RandomSearch
@@ -45,8 +47,10 @@ __all__ = [
     "Domain",
     "Float",
     "Function",
+    "HyperOptSearch",
     "Integer",
     "Normal",
+    "OptunaSearch",
     "QuasiRandomSearch",
     "RandomSearch",
     "Repeater",
