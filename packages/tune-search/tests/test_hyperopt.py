@@ -20,6 +20,9 @@ from tune_search import (
 )
 from tune_search.testing import SearcherConformance
 
+# hyperopt 0.3.0's TPE sets NumPy array shapes in place, which NumPy 2.5 deprecates: its warning, not ours
+pytestmark = pytest.mark.filterwarnings("ignore:Setting the shape on a NumPy array:DeprecationWarning")
+
 
 class TestHyperOptSearch(SearcherConformance):
     samples_uniformly = False
@@ -76,6 +79,37 @@ def test_points_for_a_hyperopt_space_are_assignments_with_choice_indices():
         HyperOptSearch(conditional_space(), points_to_evaluate=[{**point, "depth": 3}])
 
 
+def test_a_conditional_tune_space_becomes_a_conditional_hyperopt_space():
+    space = {
+        "optimizer": choice(
+            [
+                {"name": "sgd", "lr": loguniform(1e-4, 1e-1), "momentum": uniform(0, 1)},
+                {"name": "adam", "lr": loguniform(1e-5, 1e-2)},
+            ]
+        ),
+        "epochs": 3,
+    }
+    point = {"optimizer": {"name": "adam", "lr": 1e-3}}
+    searcher = HyperOptSearch(
+        space, metric="loss", mode="min", random_state_seed=0, n_initial_points=4, points_to_evaluate=[point]
+    )
+    assert searcher.suggest("t0") == {**point, "epochs": 3}
+    _complete(searcher, "t0", 1.0)
+    names = set()
+    for index in range(1, 16):
+        optimizer = searcher.suggest(f"t{index}")["optimizer"]
+        names.add(optimizer["name"])
+        assert set(optimizer) == ({"name", "lr", "momentum"} if optimizer["name"] == "sgd" else {"name", "lr"})
+        _complete(searcher, f"t{index}", optimizer["lr"])
+        vals = searcher._documents[index]["misc"]["vals"]
+        assert bool(vals["optimizer[0].momentum"]) == (optimizer["name"] == "sgd")  # only active labels recorded
+    assert names == {"sgd", "adam"}
+    with pytest.raises(ValueError, match=r"points_to_evaluate\[0\]: no value for \['optimizer\[0\].momentum'\]"):
+        HyperOptSearch(
+            space, metric="loss", mode="min", points_to_evaluate=[{"optimizer": {"name": "sgd", "lr": 0.01}}]
+        )
+
+
 def test_each_domain_becomes_its_hyperopt_expression():
     space = {
         "lr": loguniform(1e-4, 1e-1),
@@ -122,7 +156,7 @@ def test_points_for_a_tune_space_are_configs_and_must_be_complete():
     searcher = HyperOptSearch(space, metric="loss", mode="min", points_to_evaluate=[point])
     assert searcher.suggest("t0") == point
     with pytest.raises(
-        ValueError, match=r"points_to_evaluate\[0\]: HyperOptSearch needs every parameter; missing \['x'\]"
+        ValueError, match=r"points_to_evaluate\[0\]: no value for \['x'\], which this point makes active"
     ):
         HyperOptSearch(space, metric="loss", mode="min", points_to_evaluate=[{"model": {"act": "tanh", "width": 3}}])
     with pytest.raises(ValueError, match=r"points_to_evaluate\[0\]: model\.width: 10 is outside"):

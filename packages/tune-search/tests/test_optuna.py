@@ -76,6 +76,41 @@ def test_each_domain_becomes_its_optuna_distribution():
     assert math.isclose(config["decay"] / 1e-4, round(config["decay"] / 1e-4))
 
 
+def test_a_conditional_tune_space_suggests_only_the_chosen_categorys_parameters():
+    space = {
+        "optimizer": choice(
+            [
+                {"name": "sgd", "lr": loguniform(1e-4, 1e-1), "momentum": uniform(0, 1)},
+                {"name": "adam", "lr": loguniform(1e-5, 1e-2)},
+            ]
+        ),
+        "epochs": 3,
+    }
+    point = {"optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9}}
+    searcher = OptunaSearch(space, metric="loss", mode="min", seed=0, points_to_evaluate=[point])
+    assert searcher.suggest("t0") == {**point, "epochs": 3}
+    _complete(searcher, "t0", 1.0)
+    for index in range(1, 16):
+        optimizer = searcher.suggest(f"t{index}")["optimizer"]
+        assert set(optimizer) == ({"name", "lr", "momentum"} if optimizer["name"] == "sgd" else {"name", "lr"})
+        _complete(searcher, f"t{index}", optimizer["lr"])
+        params = searcher.study.trials[index].params
+        expected = (
+            {"optimizer", "optimizer[0].lr", "optimizer[0].momentum"}
+            if optimizer["name"] == "sgd"
+            else {"optimizer", "optimizer[1].lr"}
+        )
+        assert set(params) == expected  # Optuna sees the conditional space as it is
+    with pytest.raises(ValueError, match=r"points_to_evaluate\[0\]: no value for \['optimizer\[0\].momentum'\]"):
+        OptunaSearch(
+            space,
+            metric="loss",
+            mode="min",
+            points_to_evaluate=[{"optimizer": {"name": "sgd", "lr": 0.01}}],
+            evaluated_rewards=[1.0],
+        )
+
+
 def test_points_to_evaluate_come_first_and_are_checked():
     space = {"model": {"act": choice(["relu", "tanh"]), "noise": randn(0, 1)}, "x": uniform(0, 1), "epochs": 3}
     points = [{"model": {"act": "tanh", "noise": 0.5}, "x": 0.25}, {"x": 0.75}]
@@ -226,3 +261,11 @@ def test_without_optuna_the_error_names_the_install_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)
     with pytest.raises(ImportError, match=r"pip install 'tune-search\[optuna\]'"):
         OptunaSearch()
+
+
+def test_ray_tunes_argument_order_and_an_unsupported_storage():
+    searcher = OptunaSearch(None, "loss", "min", None, optuna.samplers.RandomSampler(seed=0), "my-study")
+    searcher.set_search_properties(None, None, {"x": uniform(0, 1)})
+    assert searcher.study.study_name == "my-study"
+    with pytest.raises(ValueError, match="an Optuna storage is not supported"):
+        OptunaSearch(storage=optuna.storages.InMemoryStorage())

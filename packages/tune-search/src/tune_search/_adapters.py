@@ -1,8 +1,9 @@
 """What the adapters to other libraries' searchers share.
 
-An adapter sees our nested space as flat, named parameters (``model.layers[0].units``), hands those
-to the other library, and turns the values it gets back into a config through the space's own
-``resolve``: constants, nesting and lists come out exactly as with every other searcher.
+An adapter sees our nested space as flat, named parameters (``model.layers[0].units``; a parameter
+inside a choice's category is conditional on it, ``opt[0].lr``), hands those to the other library,
+and turns the values it gets back into a config through the space's own ``resolve``: constants,
+nesting and conditional branches come out exactly as with every other searcher.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tune_search._domains import Domain
+from tune_search._domains import Categorical, Domain
 from tune_search._paths import Path, format_path
 from tune_search._space import SearchSpace
 
@@ -31,50 +32,99 @@ def require_extra(module: str, extra: str, searcher: str) -> None:
 
 
 @dataclass(frozen=True)
+class FlatParameter:
+    """One domain of our space as another library sees it: a name, and where it is active."""
+
+    name: str
+    """The key as errors write it (``opt[0].lr`` for a parameter inside a choice's category)."""
+    key: Path
+    domain: Domain
+    parent: str | None
+    """The name of the choice whose category holds this parameter; None when unconditional."""
+    category: int | None
+    """The category of that choice that makes this parameter active."""
+
+
+MISSING: Any = object()
+
+
+@dataclass(frozen=True)
 class FlatSpace:
-    """Our space as flat parameters, each named by its path."""
+    """Our space as flat, named parameters; choices with parameters inside make theirs conditional."""
 
     space: SearchSpace
-    parameters: tuple[tuple[str, Path, Domain], ...]
+    parameters: tuple[FlatParameter, ...]
+    """In the space's order: a choice comes before the parameters inside its categories."""
     _unused_rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0), compare=False)
-    """``resolve`` wants a generator; every domain is given a value, so it never draws from it."""
+    """``resolve`` wants a generator; every active domain is given a value, so it never draws from it."""
 
     @classmethod
     def of(cls, space: SearchSpace) -> FlatSpace:
-        parameters: list[tuple[str, Path, Domain]] = []
-        named: dict[str, Path] = {}
-        for path, domain in space.domains:
-            name = format_path(path)
-            if name in named:
-                raise ValueError(f"{name}: two parameters have this name ({named[name]} and {path}); rename a key")
-            named[name] = path
-            parameters.append((name, path, domain))
+        parameters = []
+        for key, domain in space.domains:
+            condition = space.conditions.get(key)
+            parent = None if condition is None else format_path(condition.parent)
+            category = None if condition is None else condition.category
+            parameters.append(FlatParameter(format_path(key), key, domain, parent, category))
         return cls(space, tuple(parameters))
 
+    def children(self, parent: str | None, category: int | None) -> list[FlatParameter]:
+        """The parameters directly inside ``parent``'s ``category`` (the unconditional ones for None)."""
+        return [p for p in self.parameters if p.parent == parent and p.category == category]
+
+    def collect(self, pick: Callable[[FlatParameter], Any]) -> dict[str, Any]:
+        """A value by name for each parameter active under the choices picked before it.
+
+        ``pick`` gives a parameter's value (a category for a choice), or ``MISSING`` to leave it
+        out (and with it whatever its categories hold).
+        """
+        values: dict[str, Any] = {}
+        chosen: dict[str, int] = {}
+        for parameter in self.parameters:
+            if parameter.parent is not None and chosen.get(parameter.parent) != parameter.category:
+                continue
+            value = pick(parameter)
+            if value is MISSING:
+                continue
+            values[parameter.name] = value
+            if isinstance(parameter.domain, Categorical):
+                try:
+                    chosen[parameter.name] = parameter.domain.index(value)
+                except ValueError as error:
+                    raise ValueError(f"{parameter.name}: {error}") from None
+        return values
+
+    def absent(self, values: Mapping[str, Any]) -> list[str]:
+        """The names of the parameters ``values`` makes active but gives no value."""
+        missing: list[str] = []
+
+        def pick(parameter: FlatParameter) -> Any:
+            if parameter.name in values:
+                return values[parameter.name]
+            missing.append(parameter.name)
+            return MISSING
+
+        self.collect(pick)
+        return missing
+
     def config(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The config for one value per parameter name."""
-        return self.space.resolve(self._unused_rng, {path: values[name] for name, path, _ in self.parameters})
+        """The config for a value per active parameter name (a category for a choice)."""
+        fixed = {p.key: values[p.name] for p in self.parameters if p.name in values}
+        return self.space.resolve(self._unused_rng, fixed)
 
     def point(self, index: int, point: Mapping[str, Any]) -> dict[str, Any]:
-        """The values a ``points_to_evaluate`` entry (a nested config) gives, by parameter name.
+        """The values a ``points_to_evaluate`` entry (a nested, possibly partial config) gives, by name.
 
-        Keys that are neither parameters nor constants of the space are refused; each adapter checks
-        the values as it converts them.
+        Values the point gives for constants of the space are left out: the other library only
+        searches the parameters.
         """
-        where = f"points_to_evaluate[{index}]"
         if not isinstance(point, Mapping):
-            raise ValueError(f"{where}: must be a dict like a config, got {type(point).__name__}")
-        domain_paths = {path for _, path, _ in self.parameters}
-        for path in _leaf_paths(point, domain_paths):
-            if not self.space.contains(path):
-                raise ValueError(f"{where}: {format_path(path)} is not a parameter of the space")
-        values: dict[str, Any] = {}
-        for name, path, _ in self.parameters:
-            found, value = _lookup(point, path)
-            if not found:
-                continue
-            values[name] = value
-        return values
+            raise ValueError(f"points_to_evaluate[{index}]: must be a dict like a config, got {type(point).__name__}")
+        try:
+            assignment = self.space.assignment(point)
+            return self.collect(lambda parameter: assignment.get(parameter.key, MISSING))
+        except ValueError as error:
+            raise ValueError(f"points_to_evaluate[{index}]: {error}") from None
 
 
 def checked(domain: Domain) -> Callable[[Any], Any]:
@@ -108,24 +158,3 @@ def finite_values(
             return None
         values.append(float(value))
     return values
-
-
-def _lookup(point: Mapping[str, Any], path: Path) -> tuple[bool, Any]:
-    node: Any = point
-    for key in path:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            return False, None
-    return True, node
-
-
-def _leaf_paths(node: Any, stop_at: set[Path], prefix: Path = ()) -> list[Path]:
-    """Paths of the point's leaves, not descending into a parameter's own value (a dict choice)."""
-    if prefix in stop_at:
-        return [prefix]
-    if isinstance(node, Mapping) and node:
-        return [path for key, child in node.items() for path in _leaf_paths(child, stop_at, (*prefix, key))]
-    if isinstance(node, list) and node:
-        return [path for index, child in enumerate(node) for path in _leaf_paths(child, stop_at, (*prefix, index))]
-    return [prefix]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tune_search._adapters import FlatSpace, checked, finite_values, require_extra
+from tune_search._adapters import FlatParameter, FlatSpace, checked, finite_values, require_extra
 from tune_search._domains import Categorical, Domain, Float, Integer, Normal
 from tune_search._paths import Path, format_path
 from tune_search._searcher import Searcher, Suggestion
@@ -91,24 +91,18 @@ class HyperOptSearch(Searcher):
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
         flat = FlatSpace.of(space)
-        parameters = {name: _Parameter.of(name, domain) for name, _, domain in flat.parameters}
+        parameters = {parameter.name: _Parameter.of(parameter) for parameter in flat.parameters}
+        self._compile(_expressions(flat, parameters))
         queued = []
         for index, point in enumerate(self._points):
-            values = flat.point(index, point)
-            missing = [name for name in parameters if name not in values]
-            if missing:
-                raise ValueError(
-                    f"points_to_evaluate[{index}]: HyperOptSearch needs every parameter; missing {missing}"
-                )
             encoded = {}
-            for name, value in values.items():
+            for name, value in flat.point(index, point).items():
                 try:
                     encoded[name] = parameters[name].encode(value)
                 except ValueError as error:
                     raise ValueError(f"points_to_evaluate[{index}]: {name}: {error}") from None
-            queued.append(encoded)
+            queued.append(self._native_point(index, encoded))
         self._flat, self._parameters, self._queued = flat, parameters, queued
-        self._compile({name: parameter.expression for name, parameter in parameters.items()})
 
     def _compile(self, space: Any) -> None:
         import hyperopt
@@ -165,7 +159,7 @@ class HyperOptSearch(Searcher):
             if not isinstance(config, dict):
                 raise TypeError(f"HyperOptSearch: the hyperopt space must evaluate to a dict, got {config!r}")
             return config
-        return self._flat.config({name: self._parameters[name].decode(assignment[name]) for name in self._parameters})
+        return self._flat.config({name: self._parameters[name].decode(value) for name, value in assignment.items()})
 
     def on_trial_complete(self, trial_id: str, result: Mapping[str, Any] | None = None, error: bool = False) -> None:
         """Record the loss; an error, or a missing, NaN or infinite metric, is a failed trial."""
@@ -261,9 +255,10 @@ class _Parameter:
     encode: Callable[[Any], Any]
 
     @classmethod
-    def of(cls, name: str, domain: Domain) -> _Parameter:
+    def of(cls, parameter: FlatParameter) -> _Parameter:
         from hyperopt import hp
 
+        name, domain = parameter.name, parameter.domain
         if isinstance(domain, Categorical):
             indices = hp.choice(name, list(range(len(domain.categories))))
             return cls(indices, domain.categories.__getitem__, domain.index)
@@ -290,6 +285,25 @@ class _Parameter:
         else:
             expression = hp.quniform(name, first, last, q)
         return cls(expression, _to_int, encode)
+
+
+def _expressions(
+    flat: FlatSpace, parameters: Mapping[str, _Parameter], parent: str | None = None, category: int | None = None
+) -> dict[str, Any]:
+    """The hyperopt space of the parameters inside ``parent``'s ``category`` (all unconditional ones
+    for None): a choice whose categories hold parameters becomes an ``hp.choice`` between their
+    spaces, so hyperopt knows which parameters each category makes active."""
+    from hyperopt import hp
+
+    space = {}
+    for parameter in flat.children(parent, category):
+        domain = parameter.domain
+        if isinstance(domain, Categorical) and any(other.parent == parameter.name for other in flat.parameters):
+            options = [_expressions(flat, parameters, parameter.name, index) for index in range(len(domain.categories))]
+            space[parameter.name] = hp.choice(parameter.name, options)
+        else:
+            space[parameter.name] = parameters[parameter.name].expression
+    return space
 
 
 def _plain(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tune_search._adapters import FlatSpace, checked, finite_values, require_extra
+from tune_search._adapters import FlatParameter, FlatSpace, checked, finite_values, require_extra
 from tune_search._domains import Categorical, Domain, Float, Integer
 from tune_search._searcher import Searcher, Suggestion
 from tune_search._space import SearchSpace, parse_space
@@ -38,7 +38,9 @@ class OptunaSearch(Searcher):
 
     ``metric`` and ``mode`` may be lists for multi-objective search. ``evaluated_rewards`` gives the
     results of ``points_to_evaluate`` already known, so they are told to the sampler instead of run.
-    ``seed`` seeds the default sampler; a sampler you pass carries its own seed.
+    ``seed`` seeds the default sampler; a sampler you pass carries its own seed. The study is kept
+    in memory (``study_name`` names it; Ray Tune's ``storage`` is not supported): :attr:`study`
+    gives it to Optuna's analysis and plotting functions.
     """
 
     supports_sample_from = False
@@ -50,6 +52,8 @@ class OptunaSearch(Searcher):
         mode: str | Sequence[str] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         sampler: optuna.samplers.BaseSampler | None = None,
+        study_name: str | None = None,
+        storage: None = None,
         seed: int | None = None,
         evaluated_rewards: Sequence[float | Sequence[float]] | None = None,
     ) -> None:
@@ -61,9 +65,15 @@ class OptunaSearch(Searcher):
             metric if isinstance(metric, str) else None, mode if isinstance(mode, str) and not objectives else None
         )
         self._objectives = objectives
+        if storage is not None:
+            raise ValueError(
+                "OptunaSearch keeps its study in memory and its state in tune's journal (replayed on restore); "
+                "an Optuna storage is not supported: leave storage out"
+            )
         if sampler is not None and seed is not None:
             raise ValueError("OptunaSearch: pass the seed to your sampler, not to OptunaSearch")
         self._sampler = sampler or optuna.samplers.TPESampler(seed=seed)
+        self._study_name = study_name
         self._points = [dict(point) for point in points_to_evaluate or ()]
         self._rewards = list(evaluated_rewards) if evaluated_rewards is not None else None
         if self._rewards is not None and len(self._rewards) != len(self._points):
@@ -118,7 +128,7 @@ class OptunaSearch(Searcher):
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
         flat = FlatSpace.of(space)
-        self._parameters = {name: _Parameter.of(name, domain) for name, _, domain in flat.parameters}
+        self._parameters = {parameter.name: _Parameter.of(parameter.domain) for parameter in flat.parameters}
         self._flat = flat
         for index, point in enumerate(self._points):
             self._encode_point(index, point)  # refuses a bad point now rather than at its turn
@@ -136,6 +146,7 @@ class OptunaSearch(Searcher):
         storage = optuna.storages.InMemoryStorage()  # ours, to reach the study's attributes publicly
         study = optuna.create_study(
             storage=storage,
+            study_name=self._study_name,
             sampler=self._sampler,
             directions=["minimize" if mode == "min" else "maximize" for _, mode in objectives],
         )
@@ -143,19 +154,23 @@ class OptunaSearch(Searcher):
             _replay(study, storage, self._replay)
         else:
             for index, point in enumerate(self._points):
-                params = self._encode_point(index, point)
                 if self._rewards is None:
-                    study.enqueue_trial(params)
+                    study.enqueue_trial(self._encode_point(index, point))
                 else:
+                    params = self._encode_point(index, point, complete=True)
                     study.add_trial(self._evaluated_trial(index, params, self._rewards[index]))
         self._study, self._storage = study, storage
 
-    def _encode_point(self, index: int, point: Mapping[str, Any]) -> dict[str, Any]:
-        """A ``points_to_evaluate`` entry as Optuna parameters."""
+    def _encode_point(self, index: int, point: Mapping[str, Any], complete: bool = False) -> dict[str, Any]:
+        """A ``points_to_evaluate`` entry as Optuna parameters (``complete``: every active one)."""
         if self._flat is None:  # Optuna's own names and values
             return dict(point)
+        values = self._flat.point(index, point)
+        absent = self._flat.absent(values) if complete else []
+        if absent:
+            raise ValueError(f"points_to_evaluate[{index}]: no value for {absent}, which this point makes active")
         encoded = {}
-        for name, value in self._flat.point(index, point).items():
+        for name, value in values.items():
             try:
                 encoded[name] = self._parameters[name].encode(value)
             except ValueError as error:
@@ -166,9 +181,9 @@ class OptunaSearch(Searcher):
         import optuna
 
         distributions = self._native or {name: parameter.distribution for name, parameter in self._parameters.items()}
-        missing = sorted(set(distributions) - set(params))
+        missing = sorted(set(distributions) - set(params)) if self._native else []
         if missing:
-            raise ValueError(f"points_to_evaluate[{index}]: evaluated_rewards needs every parameter; missing {missing}")
+            raise ValueError(f"points_to_evaluate[{index}]: no value for {missing}; evaluated_rewards needs them all")
         values = [reward] if isinstance(reward, (int, float)) else list(reward)
         if len(values) != len(self._objectives) or not all(math.isfinite(value) for value in values):
             raise ValueError(
@@ -202,10 +217,13 @@ class OptunaSearch(Searcher):
             config = _unflatten(trial.params)
         else:
             assert self._flat is not None
-            trial = study.ask({name: parameter.distribution for name, parameter in self._parameters.items()})
-            config = self._flat.config(
-                {name: parameter.decode(trial.params[name]) for name, parameter in self._parameters.items()}
-            )
+            trial = study.ask()
+
+            def pick(parameter: FlatParameter) -> Any:
+                converted = self._parameters[parameter.name]
+                return converted.decode(_suggest(trial, parameter.name, converted.distribution))
+
+            config = self._flat.config(self._flat.collect(pick))
         self._running[trial_id] = trial.number
         return config
 
@@ -290,7 +308,7 @@ class _Parameter:
     encode: Callable[[Any], Any]
 
     @classmethod
-    def of(cls, name: str, domain: Domain) -> _Parameter:
+    def of(cls, domain: Domain) -> _Parameter:
         from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
         def same(value: Any) -> Any:
@@ -308,6 +326,22 @@ class _Parameter:
             low, high = domain.from_unit(0.0), domain.from_unit(1.0)
             return cls(IntDistribution(low, high, log=domain.log, step=domain.q or 1), same, checked(domain))
         return cls(FloatDistribution(0.0, 1.0), domain.from_unit, domain.to_unit)
+
+
+def _suggest(trial: optuna.Trial, name: str, distribution: optuna.distributions.BaseDistribution) -> Any:
+    """Ask the trial for a parameter of ``distribution`` (suggesting only active parameters lets the
+    sampler see a conditional space as it is)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if isinstance(distribution, FloatDistribution):
+        low, high, step, log = distribution.low, distribution.high, distribution.step, distribution.log
+        return trial.suggest_float(name, low, high, step=step, log=log)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(
+            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+        )
+    assert isinstance(distribution, CategoricalDistribution)
+    return trial.suggest_categorical(name, distribution.choices)
 
 
 def _objectives(metric: str | Sequence[str] | None, mode: str | Sequence[str] | None) -> list[tuple[str, str]]:
