@@ -4,6 +4,8 @@ The code inside each test is Ray Tune's documented usage; only ``executor=`` is 
 run on threads (fast, no Ray) instead of Ray actors.
 """
 
+import json
+
 import optuna
 from hyperopt import hp
 
@@ -127,3 +129,51 @@ def test_hyperopt_with_a_tune_space(tmp_path):
     results = run(searcher, tmp_path, num_samples=8, param_space=search_space)
     assert len(results) == 8
     assert all(isinstance(result.config["height"], int) for result in results)
+
+
+def _restore_from_the_first_snapshot(make_searcher, tmp_path):
+    """Fit, then restore as if the driver had died right after its first snapshot, and fit again.
+
+    The restored searcher gets the state of a fresh searcher and the controller replays every
+    suggestion and result after it; it must end in the state the first run ended in.
+    """
+    from tune_controller import Tuner
+
+    def trainable(config):
+        tune.report({"loss": (config["x"] - 0.3) ** 2})
+
+    def tuner():
+        return Tuner(
+            trainable,
+            param_space={"x": tune.uniform(0, 1), "act": tune.choice(["relu", "tanh"])},
+            tune_config=tune.TuneConfig(metric="loss", mode="min", num_samples=8, search_alg=make_searcher()),
+            run_config=tune.RunConfig(name="adapter", storage_path=str(tmp_path), verbose=0),
+            executor=InProcessExecutor(num_cpus=1),
+        )
+
+    first = tuner()
+    first.fit()
+    final_state = first._tune_config.search_alg.get_state()
+    experiment = tmp_path / "adapter"
+    state = json.loads((experiment / "state.json").read_text())
+    fresh = make_searcher()
+    fresh.set_search_properties("loss", "min", {"x": tune.uniform(0, 1), "act": tune.choice(["relu", "tanh"])})
+    state.update(records=1, searcher=fresh.get_state())
+    (experiment / "state.json").write_text(json.dumps(state))
+    restored = Tuner.restore(str(experiment), trainable, executor=InProcessExecutor(num_cpus=1))
+    restored.fit()
+    return final_state, restored._tune_config.search_alg.get_state()
+
+
+def test_optuna_search_survives_tuner_restore(tmp_path):
+    final, restored = _restore_from_the_first_snapshot(lambda: OptunaSearch(seed=3), tmp_path)
+    assert len(final["study"]["trials"]) == 8
+    assert restored["study"]["trials"] == final["study"]["trials"]
+
+
+def test_hyperopt_search_survives_tuner_restore(tmp_path):
+    final, restored = _restore_from_the_first_snapshot(
+        lambda: HyperOptSearch(n_initial_points=3, random_state_seed=3), tmp_path
+    )
+    assert len(final["trials"]) == 8
+    assert restored["trials"] == final["trials"]
