@@ -1,7 +1,7 @@
 """Experiment overhead on Ray: tune against Ray Tune, same Ray, same machine, same run.
 
     python benchmarks/overhead.py                      # all three workloads
-    python benchmarks/overhead.py --workloads many_trials
+    python benchmarks/overhead.py --workloads many_trials --repeat 5
 
 Workloads (trainables do no work besides reporting, so what is measured is the system's overhead):
 - many_trials: 500 trials x 1 result;
@@ -10,13 +10,18 @@ Workloads (trainables do no work besides reporting, so what is measured is the s
   the same reported values on both sides; the script checks the stopping decisions are the same.
 
 Ray Tune runs with ``reuse_actors=True`` (its fastest setting); tune reuses actors by default.
-Both get the machine's CPUs (1 CPU per trial). Ray is started once, before either side runs.
+Both get 2 CPUs (1 per trial) of one local Ray instance, started once before either side runs.
+Each run of a workload times tune twice in a row, then Ray Tune: "cold" is tune's first experiment
+after its idle actors were let go (``release_idle_actors()``), so it starts its actors as Ray Tune
+does; "warm" is the next experiment, which finds the actors the previous one left idle. Idle actors
+are let go before Ray Tune runs too. Every result of every trial is checked to reach the driver.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +32,7 @@ from ray import tune as ray_tune
 from ray.tune.schedulers import ASHAScheduler as RayASHA
 
 import tune
+from tune_ray_exec import release_idle_actors
 
 ASHA = {"max_t": 100, "grace_period": 1, "reduction_factor": 4}
 
@@ -92,58 +98,110 @@ def iterations_by_index(results: Any) -> list[int]:
     return [iterations for _, iterations in rows]
 
 
+def check_every_result_arrived(results: Any, expected: int) -> None:
+    for result in results:
+        if len(result.metrics_history) != expected:
+            raise SystemExit(f"trial {result.trial_id}: {len(result.metrics_history)} results, expected {expected}")
+
+
+def many_trials(storage: str) -> tuple[float, float, float]:
+    space = {"x": tune.uniform(0, 1)}
+    release_idle_actors()  # cold: tune starts its actors, as Ray Tune does
+    cold, results = run_ours(one_result, space, storage, num_samples=500)
+    check_every_result_arrived(results, 1)
+    warm, results = run_ours(one_result, space, storage, num_samples=500)
+    check_every_result_arrived(results, 1)
+    release_idle_actors()  # Ray Tune gets the whole machine at once
+    theirs, _ = run_ray(ray_one_result, {"x": ray_tune.uniform(0, 1)}, storage, num_samples=500)
+    return cold, warm, theirs
+
+
+def many_results(storage: str) -> tuple[float, float, float]:
+    space = {"x": tune.uniform(0, 1)}
+    release_idle_actors()  # cold: tune starts its actors, as Ray Tune does
+    cold, results = run_ours(thousand_results, space, storage, num_samples=10)
+    check_every_result_arrived(results, 1000)
+    warm, results = run_ours(thousand_results, space, storage, num_samples=10)
+    check_every_result_arrived(results, 1000)
+    release_idle_actors()  # Ray Tune gets the whole machine at once
+    theirs, _ = run_ray(ray_thousand_results, {"x": ray_tune.uniform(0, 1)}, storage, num_samples=10)
+    return cold, warm, theirs
+
+
+def asha(storage: str) -> tuple[float, float, float]:
+    space = {"index": tune.grid_search(list(range(100)))}
+    release_idle_actors()  # cold: tune starts its actors, as Ray Tune does
+    cold, _ = run_ours(asha_curve, space, storage, scheduler=tune.schedulers.ASHAScheduler(**ASHA))
+    warm, _ = run_ours(asha_curve, space, storage, scheduler=tune.schedulers.ASHAScheduler(**ASHA))
+    release_idle_actors()  # Ray Tune gets the whole machine at once
+    theirs, _ = run_ray(
+        ray_asha_curve, {"index": ray_tune.grid_search(list(range(100)))}, storage, scheduler=RayASHA(**ASHA)
+    )
+    return cold, warm, theirs
+
+
+def check_asha_decisions(storage: str) -> None:
+    """In parallel, which trial reaches a rung first depends on timing on both sides; one trial at a
+    time, the order is fixed and the stopping decisions must be the same."""
+    _, our_results = run_ours(
+        asha_curve, {"index": tune.grid_search(list(range(100)))}, storage,
+        scheduler=tune.schedulers.ASHAScheduler(**ASHA), max_concurrent_trials=1,
+    )  # fmt: skip
+    _, their_results = run_ray(
+        ray_asha_curve, {"index": ray_tune.grid_search(list(range(100)))}, storage,
+        scheduler=RayASHA(**ASHA), max_concurrent_trials=1,
+    )  # fmt: skip
+    ours_stops, their_stops = iterations_by_index(our_results), iterations_by_index(their_results)
+    if ours_stops != their_stops:
+        raise SystemExit(f"ASHA stopped trials at different iterations:\n{ours_stops}\n{their_stops}")
+    for result in our_results:  # every result of every trial reached the driver
+        check_every_result_arrived([result], result.metrics["training_iteration"])
+    print(f"ASHA, one trial at a time: identical stopping iterations for all 100 trials "
+          f"({sum(i < 100 for i in ours_stops)} stopped early)")  # fmt: skip
+
+
+WORKLOADS = {
+    "many_trials": ("500 trials x 1 result", many_trials),
+    "many_results": ("10 trials x 1,000 results", many_results),
+    "asha": ("100 trials x 100 results, ASHA", asha),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", nargs="+", default=["many_trials", "many_results", "asha"])
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each workload (default 3)")
     arguments = parser.parse_args(argv)
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    ray.init(include_dashboard=False, log_to_driver=False)
-    storage = tempfile.mkdtemp(prefix="tune-overhead-")
-    rows = []
-    for workload in arguments.workloads:
-        if workload == "many_trials":
-            space = {"x": tune.uniform(0, 1)}
-            ours, _ = run_ours(one_result, space, storage, num_samples=500)
-            theirs, _ = run_ray(ray_one_result, {"x": ray_tune.uniform(0, 1)}, storage, num_samples=500)
-            rows.append(("500 trials x 1 result", ours, theirs, 500 / ours, 500 / theirs, "trials/s", ""))
-        elif workload == "many_results":
-            ours, _ = run_ours(thousand_results, {"x": tune.uniform(0, 1)}, storage, num_samples=10)
-            theirs, _ = run_ray(ray_thousand_results, {"x": ray_tune.uniform(0, 1)}, storage, num_samples=10)
-            rows.append(("10 trials x 1,000 results", ours, theirs, 10_000 / ours, 10_000 / theirs, "results/s", ""))
-        elif workload == "asha":
-            ours, our_results = run_ours(
-                asha_curve,
-                {"index": tune.grid_search(list(range(100)))},
-                storage,
-                scheduler=tune.schedulers.ASHAScheduler(**ASHA),
-            )
-            theirs, their_results = run_ray(
-                ray_asha_curve, {"index": ray_tune.grid_search(list(range(100)))}, storage, scheduler=RayASHA(**ASHA)
-            )
-            rows.append(("100 trials x 100 results, ASHA", ours, theirs, 100 / ours, 100 / theirs, "trials/s", ""))
-            # In parallel, which trial reaches a rung first depends on timing on both sides; one trial
-            # at a time, the order is fixed and the stopping decisions must be the same.
-            _, our_results = run_ours(
-                asha_curve, {"index": tune.grid_search(list(range(100)))}, storage,
-                scheduler=tune.schedulers.ASHAScheduler(**ASHA), max_concurrent_trials=1,
-            )  # fmt: skip
-            _, their_results = run_ray(
-                ray_asha_curve, {"index": ray_tune.grid_search(list(range(100)))}, storage,
-                scheduler=RayASHA(**ASHA), max_concurrent_trials=1,
-            )  # fmt: skip
-            ours_stops, their_stops = iterations_by_index(our_results), iterations_by_index(their_results)
-            if ours_stops != their_stops:
-                raise SystemExit(f"ASHA stopped trials at different iterations:\n{ours_stops}\n{their_stops}")
-            print(f"ASHA, one trial at a time: identical stopping iterations for all 100 trials "
-                  f"({sum(i < 100 for i in ours_stops)} stopped early)")  # fmt: skip
-        else:
-            raise SystemExit(f"unknown workload {workload!r}")
-    print(f"{'workload':<32} | {'tune (s)':>8} | {'ray.tune (s)':>12} | {'speed-up':>8} | throughput tune / ray.tune")
-    for name, ours, theirs, our_rate, their_rate, unit, note in rows:
-        print(
-            f"{name:<32} | {ours:>8.2f} | {theirs:>12.2f} | {theirs / ours:>7.1f}x | "
-            f"{our_rate:,.0f} / {their_rate:,.0f} {unit} {note}"
-        )
+    # A Ray instance of our own (not whatever cluster this machine may run), started once for both sides.
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        storage = tempfile.mkdtemp(prefix="tune-overhead-")
+        print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        if "asha" in arguments.workloads:
+            check_asha_decisions(storage)
+        header = f"{'workload':<32} | {'tune cold':>9} | {'tune warm':>9} | {'ray.tune':>8} | cold x | warm x"
+        print(header)
+        summary = []
+        for workload in arguments.workloads:
+            name, run = WORKLOADS[workload]
+            cold_ratios, warm_ratios = [], []
+            for _ in range(arguments.repeat):
+                cold, warm, theirs = run(storage)
+                cold_ratios.append(theirs / cold)
+                warm_ratios.append(theirs / warm)
+                print(
+                    f"{name:<32} | {cold:>8.2f}s | {warm:>8.2f}s | {theirs:>7.2f}s | "
+                    f"{theirs / cold:>5.1f}x | {theirs / warm:>5.1f}x",
+                    flush=True,
+                )
+            summary.append((name, statistics.median(cold_ratios), statistics.median(warm_ratios)))
+        print("load average (1, 5, 15 min) after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        print(f"median speed-up over {arguments.repeat} runs (ray.tune time / tune time, measured in the same run):")
+        for name, cold_ratio, warm_ratio in summary:
+            print(f"  {name:<32} cold {cold_ratio:5.1f}x   warm {warm_ratio:5.1f}x")
+    finally:
+        ray.shutdown()
 
 
 if __name__ == "__main__":

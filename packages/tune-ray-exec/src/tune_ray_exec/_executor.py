@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -13,6 +12,7 @@ from ray.exceptions import RayActorError
 
 from tune_controller import Executor, TrainableFunction, TrialEnded, TrialEvent, TrialLaunch
 from tune_ray_exec._actor import TrialActor
+from tune_ray_exec._pool import POOL
 from tune_trial import Decision, Resources
 
 logger = logging.getLogger(__name__)
@@ -26,32 +26,39 @@ class _Running:
     actor: ActorHandle[TrialActor]
     resources: Resources
     waiting_for_actor: bool = False  # a new actor not placed yet (no events back from it so far)
+    slot_freed: bool = False  # told to stop or pause at a decision point: its actor may take a successor
 
 
 class RayExecutor(Executor):
     """Runs trials as Ray actors on the cluster ``ray.init()`` connected to.
 
     Ray is started for the user when no one did (as ``ray.tune`` does); a cluster joined with
-    ``ray.init(address=...)`` is used as it is. Actors are reused across trials with the same
-    resources (a function trainable keeps no state between trials), which saves Ray's actor start
-    cost for every trial but the first few. The trainable is put in the object store once.
+    ``ray.init(address=...)`` is used as it is. Either way Ray is left running. Actors are reused
+    across trials with the same resources (a function trainable keeps no state between trials),
+    which saves Ray's actor start cost for every trial but the first few, and are kept for the next
+    experiment of this process while nothing else needs their resources (see ``_pool``). The
+    trainable is put in the object store once and sent once to each actor.
     """
 
     def __init__(self, reuse_actors: bool = True) -> None:
         self._reuse_actors = reuse_actors
         self._trainable_box: list[Any] | None = None
+        self._has_trainable: set[ActorHandle[TrialActor]] = set()
         self._running: dict[str, _Running] = {}
         self._trial_of_fetch: dict[Any, str] = {}
-        self._idle: defaultdict[Resources, list[ActorHandle[TrialActor]]] = defaultdict(list)
-        self._used: defaultdict[str, float] = defaultdict(float)
+        self._used: dict[str, float] = {}
         self._cluster: dict[str, float] = {}
         self._recovering = False  # an actor died: free finished actors until new ones are placed
+        self._checked_in = False
 
     def setup(self, trainable: TrainableFunction) -> None:
         if not ray.is_initialized():
             ray.init()
         self._refresh_cluster()
         self._trainable_box = [ray.put(trainable)]
+        if self._reuse_actors:
+            POOL.check_in()
+            self._checked_in = True
 
     def _refresh_cluster(self) -> None:
         cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
@@ -62,7 +69,8 @@ class RayExecutor(Executor):
 
     def can_start(self, resources: Resources) -> bool:
         return all(
-            self._used[name] + amount <= self._cluster.get(name, 0.0) for name, amount in resources.as_dict().items()
+            self._used.get(name, 0.0) + amount <= self._cluster.get(name, 0.0)
+            for name, amount in resources.as_dict().items()
         )
 
     def check_feasible(self, trial_id: str, resources: Resources) -> None:
@@ -76,29 +84,27 @@ class RayExecutor(Executor):
     def start(self, launch: TrialLaunch, resources: Resources) -> None:
         if self._trainable_box is None:
             raise RuntimeError("RayExecutor.start() called before setup()")
-        reused = bool(self._idle[resources])
-        if not reused:
-            self._evict_idle_actors()
-        actor = self._idle[resources].pop() if reused else self._new_actor(resources)
+        actor = POOL.take(resources) if self._reuse_actors else None
+        if actor is None:
+            # Idle actors hold their resources: let them go, or the new actor could wait forever for
+            # what they hold (trials of another size, as ResourceChangingScheduler makes).
+            POOL.kill_idle()
+            actor = self._new_actor(resources)
         for name, amount in resources.as_dict().items():
-            self._used[name] += amount
-        fetch = actor.start.remote(self._trainable_box, launch, _LONG_POLL_S)
-        self._running[launch.trial_id] = _Running(actor, resources, waiting_for_actor=not reused)
+            self._used[name] = self._used.get(name, 0.0) + amount
+        box = None if actor in self._has_trainable else self._trainable_box
+        self._has_trainable.add(actor)
+        fetch = actor.start.remote(box, launch, _LONG_POLL_S)
+        self._running[launch.trial_id] = _Running(actor, resources, waiting_for_actor=box is not None)
         self._trial_of_fetch[fetch] = launch.trial_id
-
-    def _evict_idle_actors(self) -> None:
-        """Idle actors hold their resources: before a new actor is needed, let them go, or it could
-        wait forever for what they hold (trials of another size, as ResourceChangingScheduler makes)."""
-        for idle in self._idle.values():
-            for actor in idle:
-                ray.kill(actor)
-            idle.clear()
 
     def _new_actor(self, resources: Resources) -> ActorHandle[TrialActor]:
         options: dict[str, Any] = {
             "num_cpus": resources.cpu,
             "num_gpus": resources.gpu,
-            "max_concurrency": 4,
+            # One thread waits for events, others bring decisions and stops, and a successor may be
+            # queued while a stopped trial unwinds.
+            "max_concurrency": 8,
         }
         if resources.memory:
             options["memory"] = resources.memory
@@ -121,25 +127,34 @@ class RayExecutor(Executor):
         events: list[TrialEvent] = []
         for fetch in ready:
             trial_id = self._trial_of_fetch.pop(fetch)
+            running = self._running[trial_id]
             try:
                 batch: list[TrialEvent] = ray.get(fetch)
             except RayActorError as error:
-                batch = [TrialEnded(trial_id, error=f"The actor running trial {trial_id} died: {error}")]
-                self._recovering = True
-                self._release(trial_id, actor_alive=False)
-                self._refresh_cluster()  # a node may be gone, and its resources with it
-                events.extend(batch)
+                POOL.discard(running.actor)
+                self._has_trainable.discard(running.actor)
+                if running.slot_freed:
+                    # It was unwinding after a stop or pause decision: its end is what was asked for.
+                    events.append(TrialEnded(trial_id, stopped=True))
+                    del self._running[trial_id]
+                else:
+                    events.append(TrialEnded(trial_id, error=f"The actor running trial {trial_id} died: {error}"))
+                    self._recovering = True
+                    self._free_slot(running, actor_alive=False)
+                    del self._running[trial_id]
+                    self._refresh_cluster()  # a node may be gone, and its resources with it
                 continue
             events.extend(batch)
-            self._running[trial_id].waiting_for_actor = False
-            if any(isinstance(event, TrialEnded) for event in batch):
-                self._release(trial_id, actor_alive=True)
+            running.waiting_for_actor = False
+            if batch and isinstance(batch[-1], TrialEnded):
+                if not running.slot_freed:
+                    self._free_slot(running, actor_alive=True)
+                del self._running[trial_id]
             else:
-                self._fetch(trial_id, self._running[trial_id])
+                self._fetch(trial_id, running)
         return events
 
-    def _release(self, trial_id: str, actor_alive: bool) -> None:
-        running = self._running.pop(trial_id)
+    def _free_slot(self, running: _Running, actor_alive: bool) -> None:
         for name, amount in running.resources.as_dict().items():
             self._used[name] -= amount
         # An idle actor keeps its resources. After an actor died (a node lost, say) the cluster may
@@ -148,24 +163,34 @@ class RayExecutor(Executor):
         if self._recovering and not any(other.waiting_for_actor for other in self._running.values()):
             self._recovering = False
         if actor_alive and self._reuse_actors and not self._recovering:
-            self._idle[running.resources].append(running.actor)
+            POOL.give_back(running.resources, running.actor)
         else:
+            self._has_trainable.discard(running.actor)
             ray.kill(running.actor)
 
     def decide(self, trial_id: str, decision: Decision) -> None:
-        self._running[trial_id].actor.decide.remote(trial_id, decision)
+        running = self._running[trial_id]
+        running.actor.decide.remote(trial_id, decision)
+        if decision is not Decision.CONTINUE and self._reuse_actors and not self._recovering and not running.slot_freed:
+            # The trial was waiting in report() and unwinds at once: its actor can take the next
+            # trial now, queued behind it there, instead of a round trip later (the pipelining that
+            # keeps ASHA's slots busy). Its TrialEnded still comes, from the fetch outstanding.
+            running.slot_freed = True
+            self._free_slot(running, actor_alive=True)
 
     def stop(self, trial_id: str) -> None:
         running = self._running.get(trial_id)
-        if running is not None:
+        if running is not None and not running.slot_freed:
             running.actor.stop.remote(trial_id)
 
     def shutdown(self) -> None:
-        actors = [running.actor for running in self._running.values()]
-        actors += [actor for idle in self._idle.values() for actor in idle]
-        for actor in actors:
-            ray.kill(actor)
+        for running in self._running.values():
+            if not running.slot_freed:
+                ray.kill(running.actor)
         self._running.clear()
         self._trial_of_fetch.clear()
-        self._idle.clear()
         self._used.clear()
+        self._has_trainable.clear()
+        if self._checked_in:
+            self._checked_in = False
+            POOL.check_out()
