@@ -3,6 +3,7 @@
 from importlib.metadata import version
 
 from tune_search._basic_variant import BasicVariantGenerator
+from tune_search._cmaes._searcher import CMAESSearch
 from tune_search._domains import (
     Categorical,
     Domain,
@@ -26,6 +27,7 @@ from tune_search._domains import (
 )
 from tune_search._encoding import UnitEncoding
 from tune_search._errors import SearcherBusyError, SearchFinishedError
+from tune_search._gp._searcher import GPSearch
 from tune_search._hyperopt import HyperOptSearch
 from tune_search._optuna import OptunaSearch
 from tune_search._paths import format_path
@@ -41,12 +43,14 @@ __version__ = version("tune-search")
 __all__ = [
     "FINISHED",
     "BasicVariantGenerator",
+    "CMAESSearch",
     "Categorical",
     "ConcurrencyLimiter",
     "Condition",
     "Domain",
     "Float",
     "Function",
+    "GPSearch",
     "HyperOptSearch",
     "Integer",
     "Normal",

@@ -257,8 +257,8 @@ def _quantisation_problems(q: float | None) -> list[str]:
 
 
 def _scale(low: float, high: float, log: bool, u: float) -> float:
-    if log:
-        return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+    if log:  # exp(log(low)) can round below low: model-based searchers do propose the bounds
+        return min(max(math.exp(math.log(low) + u * (math.log(high) - math.log(low))), low), high)
     return low + u * (high - low)
 
 

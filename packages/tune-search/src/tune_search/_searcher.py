@@ -32,6 +32,8 @@ class Searcher:
     FINISHED: Final = FINISHED
     supports_grid_search: ClassVar[bool] = False
     supports_sample_from: ClassVar[bool] = True
+    supports_categorical: ClassVar[bool] = True
+    """False for searchers that move along ordered coordinates only (CMA-ES): a ``choice`` has no order."""
     needs_metric: ClassVar[bool] = False
     """Model-based searchers learn from results: they refuse, before any trial starts, to run
     without a metric and a mode."""
@@ -83,6 +85,13 @@ class Searcher:
                 f"{format_path(space.functions[0][0])}: {name} does not support sample_from; "
                 "RandomSearch, QuasiRandomSearch and BasicVariantGenerator do"
             )
+        if not self.supports_categorical:
+            for path, domain in space.domains:
+                if domain.categorical:
+                    raise ValueError(
+                        f"{format_path(path)}: {name} does not support categorical parameters (choice); "
+                        "GPSearch, RandomSearch, QuasiRandomSearch and BasicVariantGenerator do"
+                    )
 
     def max_trials(self, num_samples: int) -> int | None:
         """How many trials to ask for, given the user's ``num_samples`` (None: until FINISHED).

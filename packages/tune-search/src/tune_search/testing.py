@@ -42,8 +42,11 @@ from tune_search._domains import (
 from tune_search._searcher import FINISHED, Searcher
 
 
-def conformance_space() -> dict[str, Any]:
-    """Every kind of domain, nested in dicts and lists, with constants alongside."""
+def conformance_space(categorical: bool = True) -> dict[str, Any]:
+    """Every kind of domain, nested in dicts and lists, with constants alongside.
+
+    Without ``categorical`` (for searchers that refuse ``choice``) the choice is a constant.
+    """
     return {
         "lr": loguniform(1e-5, 1e-1),
         "momentum": uniform(0.1, 0.9),
@@ -55,7 +58,7 @@ def conformance_space() -> dict[str, Any]:
         "units_q": qrandint(8, 64, 8),
         "units_log": lograndint(1, 1024),
         "units_log_q": qlograndint(2, 256, 2),
-        "activation": choice(["relu", "tanh", "gelu"]),
+        "activation": choice(["relu", "tanh", "gelu"]) if categorical else "gelu",
         "model": {"layers": [{"width": randint(1, 4)}, {"width": randint(1, 4)}], "name": "mlp"},
         "epochs": 10,
     }
@@ -92,7 +95,8 @@ class SearcherConformance:
 
     def _configured(self, seed: int, space: dict[str, Any] | None = None) -> Searcher:
         searcher = self.make_searcher(seed)
-        accepted = searcher.set_search_properties("loss", "min", space or conformance_space(), num_samples=-1)
+        space = space or conformance_space(type(searcher).supports_categorical)
+        accepted = searcher.set_search_properties("loss", "min", space, num_samples=-1)
         assert accepted, f"{type(searcher).__name__} refused a space although it had none"
         return searcher
 
@@ -145,10 +149,12 @@ class SearcherConformance:
         if self.samples_uniformly:
             below_midpoint = sum(config["lr"] < 1e-3 for config in configs) / len(configs)
             assert 0.25 < below_midpoint < 0.75, "log-uniform values should split evenly around 1e-3"
-            assert len({config["activation"] for config in configs}) == 3
+            if type(self.make_searcher(0)).supports_categorical:
+                assert len({config["activation"] for config in configs}) == 3
 
     def test_nested_and_conditional_spaces_resolve(self) -> None:
-        space: dict[str, Any] = {"outer": {"inner": [uniform(0, 1), {"deep": choice([1, 2])}]}}
+        deep = choice([1, 2]) if type(self.make_searcher(0)).supports_categorical else randint(1, 3)
+        space: dict[str, Any] = {"outer": {"inner": [uniform(0, 1), {"deep": deep}]}}
         if type(self.make_searcher(0)).supports_sample_from:
             space["double"] = sample_from(lambda spec: spec.config.outer.inner[0] * 2)
         searcher = self._configured(seed=2, space=space)
@@ -192,6 +198,15 @@ class SearcherConformance:
             assert searcher.set_search_properties("loss", "min", space)
         else:
             with pytest.raises(ValueError, match=r"layers: \w+ does not support grid_search"):
+                searcher.set_search_properties("loss", "min", space)
+
+    def test_categorical_parameters_are_refused_only_where_unsupported(self) -> None:
+        searcher = self.make_searcher(0)
+        space = {"model": {"activation": choice(["relu", "tanh"])}, "lr": uniform(0, 1)}
+        if type(searcher).supports_categorical:
+            assert searcher.set_search_properties("loss", "min", space)
+        else:
+            with pytest.raises(ValueError, match=r"model\.activation: \w+ does not support categorical parameters"):
                 searcher.set_search_properties("loss", "min", space)
 
     def test_ask_and_tell_drive_it_without_a_controller(self) -> None:
