@@ -105,7 +105,7 @@ def test_points_to_evaluate_come_first():
 
 def test_spaces_it_cannot_search_are_refused_naming_the_parameter():
     with pytest.raises(
-        ValueError, match=r"opt\.act: CMAESSearch does not support categorical parameters \(choice\); GPSearch"
+        ValueError, match=r"opt\.act: CMAESSearch does not support categorical parameters \(choice\); GPSearch, TPE"
     ):
         CMAESSearch({"x": uniform(0, 1), "opt": {"act": choice(["relu", "tanh"])}}, metric="loss", mode="min")
     with pytest.raises(ValueError, match=r"twice: CMAESSearch does not support sample_from"):

@@ -107,3 +107,11 @@ def test_ray_tunes_documented_module_paths_exist():
     assert BasicVariantGenerator is tune_search.BasicVariantGenerator
     assert tune.TuneContext is tune_trial.TrialContext
     assert tune.search.grid_search is tune.grid_search
+
+
+def test_tunes_own_gp_and_cmaes_searchers_have_modules_of_their_own():
+    from tune.search.cmaes import CMAESSearch
+    from tune.search.gp import GPSearch
+
+    assert GPSearch is tune.search.GPSearch is tune_search.GPSearch
+    assert CMAESSearch is tune.search.CMAESSearch is tune_search.CMAESSearch

@@ -90,7 +90,7 @@ class Searcher:
                 if domain.categorical:
                     raise ValueError(
                         f"{format_path(path)}: {name} does not support categorical parameters (choice); "
-                        "GPSearch, RandomSearch, QuasiRandomSearch and BasicVariantGenerator do"
+                        "GPSearch, TPESearch, RandomSearch, QuasiRandomSearch and BasicVariantGenerator do"
                     )
 
     def max_trials(self, num_samples: int) -> int | None:

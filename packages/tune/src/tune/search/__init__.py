@@ -3,7 +3,9 @@
 from tune.search._create import create_searcher
 from tune_search import (
     BasicVariantGenerator,
+    CMAESSearch,
     ConcurrencyLimiter,
+    GPSearch,
     QuasiRandomSearch,
     RandomSearch,
     Repeater,
@@ -13,7 +15,9 @@ from tune_search import (
 
 __all__ = [
     "BasicVariantGenerator",
+    "CMAESSearch",
     "ConcurrencyLimiter",
+    "GPSearch",
     "QuasiRandomSearch",
     "RandomSearch",
     "Repeater",
