@@ -181,6 +181,8 @@ def test_a_dict_of_optuna_distributions():
         space, metric="loss", mode="max", seed=0, points_to_evaluate=[{"x": 0.5, "opt/name": "adam"}]
     )
     assert searcher.suggest("t0") == {"x": 0.5, "opt": {"name": "adam"}}
+    with pytest.raises(ValueError, match=r"points_to_evaluate\[0\]: \['y'\] are not parameters of the space"):
+        OptunaSearch(space, metric="loss", mode="max", points_to_evaluate=[{"y": 0.5}])
     with pytest.raises(ValueError, match="b: a space of Optuna distributions must hold only distributions"):
         OptunaSearch({"a": optuna.distributions.FloatDistribution(0, 1), "b": 3})
 

@@ -164,6 +164,9 @@ class OptunaSearch(Searcher):
     def _encode_point(self, index: int, point: Mapping[str, Any], complete: bool = False) -> dict[str, Any]:
         """A ``points_to_evaluate`` entry as Optuna parameters (``complete``: every active one)."""
         if self._flat is None:  # Optuna's own names and values
+            unknown = sorted(set(point) - set(self._native)) if self._native is not None else []
+            if unknown:
+                raise ValueError(f"points_to_evaluate[{index}]: {unknown} are not parameters of the space")
             return dict(point)
         values = self._flat.point(index, point)
         absent = self._flat.absent(values) if complete else []
@@ -177,7 +180,9 @@ class OptunaSearch(Searcher):
                 raise ValueError(f"points_to_evaluate[{index}]: {name}: {error}") from None
         return encoded
 
-    def _evaluated_trial(self, index: int, params: dict[str, Any], reward: float | Sequence[float]) -> Any:
+    def _evaluated_trial(
+        self, index: int, params: dict[str, Any], reward: float | Sequence[float]
+    ) -> optuna.trial.FrozenTrial:
         import optuna
 
         distributions = self._native or {name: parameter.distribution for name, parameter in self._parameters.items()}
