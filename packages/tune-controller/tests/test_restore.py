@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tune_controller import FailureConfig, InProcessExecutor, RunConfig, TuneConfig, Tuner
+from tune_controller import Callback, FailureConfig, InProcessExecutor, RunConfig, TuneConfig, Tuner
 from tune_controller._journal import JOURNAL_FILE, read_records
-from tune_schedulers import ASHAScheduler
-from tune_search import BasicVariantGenerator, uniform
+from tune_schedulers import ASHAScheduler, TrialScheduler
+from tune_search import BasicVariantGenerator, grid_search, uniform
 from tune_trial import Checkpoint, TrialStatus, TuneError, get_checkpoint, get_context, report
 
 # The driver a test kills: 8 trials under ASHA (milestones 2, 4, 8), two at a time, each saving a
@@ -21,8 +21,8 @@ from tune_trial import Checkpoint, TrialStatus, TuneError, get_checkpoint, get_c
 DRIVER = """
 import json, os, sys, tempfile, time
 from tune_controller import InProcessExecutor, RunConfig, TuneConfig, Tuner
-from tune_schedulers import ASHAScheduler
-from tune_search import BasicVariantGenerator, uniform
+from tune_schedulers import ASHAScheduler, TrialScheduler
+from tune_search import BasicVariantGenerator, grid_search, uniform
 from tune_trial import Checkpoint, get_checkpoint, get_context, report
 
 STARTS = os.environ["STARTS"]
@@ -223,15 +223,80 @@ def test_errored_trials_stay_failed_unless_asked_and_then_resume_or_restart(tmp_
     assert restarted.status is TrialStatus.TERMINATED  # it was not errored any more: nothing to do
 
 
-def test_retries_after_a_restore_count_the_failures_from_before(tmp_path):
+def fails_once_at_each(config):
+    """Fails the first time it reaches each step of ``config["fail_at"]`` (marker files in its directory)."""
+    checkpoint = get_checkpoint()
+    start = int((Path(checkpoint.path) / "step").read_text()) if checkpoint else 0
+    trial_dir = Path(get_context().get_trial_dir())
+    for step in range(start + 1, 7):
+        if step in config["fail_at"] and not (trial_dir / f"failed-at-{step}").exists():
+            (trial_dir / f"failed-at-{step}").write_text("")
+            raise RuntimeError(f"failure at step {step}")
+        directory = trial_dir / f"tmp-{step}"
+        directory.mkdir(exist_ok=True)
+        (directory / "step").write_text(str(step))
+        report({"step": step}, checkpoint=Checkpoint.from_directory(directory))
+
+
+def in_step():
+    """Every result waits for the driver's decision, so a trial never runs ahead of a dying driver."""
+    return TuneConfig(scheduler=TrialScheduler())
+
+
+class CrashOnceAtStepFour(Callback):
+    """Stands in for the driver dying (once: the callback is restored with the RunConfig)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        if result["step"] == 4 and not self.marker.exists():
+            self.marker.write_text("")
+            raise KeyboardInterrupt
+
+
+def test_failures_before_a_restore_count_against_max_failures(tmp_path):
     run_config = RunConfig(
-        name="retries", storage_path=str(tmp_path), verbose=0, failure_config=FailureConfig(max_failures=1)
+        name="retries",
+        storage_path=str(tmp_path),
+        verbose=0,
+        failure_config=FailureConfig(max_failures=1),
+        callbacks=[CrashOnceAtStepFour(tmp_path / "crashed")],
     )
-    (result,) = Tuner(flaky_then_fine, param_space={"fail": True}, run_config=run_config).fit()
-    assert result.status is TrialStatus.TERMINATED  # failed at step 3, retried from step 2's checkpoint
-    assert [entry["start"] for entry in result.metrics_history] == [0, 0, 2, 2, 2]
+    with pytest.raises(KeyboardInterrupt):  # failed at step 3, retried from step 2, driver died at step 4
+        Tuner(fails_once_at_each, param_space={"fail_at": [3, 5]}, tune_config=in_step(), run_config=run_config).fit()
+    (result,) = Tuner.restore(tmp_path / "retries", fails_once_at_each).fit()
+    assert result.status is TrialStatus.ERROR  # the second failure, at step 5, was one too many
+    assert "failure at step 5" in (result.error or "")
+    assert [entry["step"] for entry in result.metrics_history] == [1, 2, 3, 4]
     journal = list(read_records(tmp_path / "retries" / JOURNAL_FILE))
-    assert [r["failures"] for r in journal if r["t"] == "status" and r["s"] == "PENDING"] == [1]
+    assert [(r["s"], r.get("failures")) for r in journal if r["t"] == "status" and "failures" in r] == [
+        ("PENDING", 1),
+        ("ERROR", 2),
+    ]
+
+
+def test_fail_fast_after_a_restore_ends_the_experiment_at_the_first_failure(tmp_path):
+    run_config = RunConfig(
+        name="fail-fast",
+        storage_path=str(tmp_path),
+        verbose=0,
+        failure_config=FailureConfig(fail_fast=True),
+        callbacks=[CrashOnceAtStepFour(tmp_path / "crashed")],
+    )
+    space = {"fail_at": [5], "x": grid_search([1, 2])}
+    with pytest.raises(KeyboardInterrupt):  # the first trial reached step 4, one at a time
+        Tuner(
+            fails_once_at_each,
+            param_space=space,
+            tune_config=in_step(),
+            run_config=run_config,
+            executor=InProcessExecutor(1),
+        ).fit()
+    results = Tuner.restore(tmp_path / "fail-fast", fails_once_at_each, executor=InProcessExecutor(1)).fit()
+    (failed,) = results  # it failed at step 5 after resuming; the second trial never started
+    assert failed.status is TrialStatus.ERROR
+    assert "failure at step 5" in (failed.error or "")
 
 
 def test_restart_errored_starts_over_and_drops_the_earlier_history(tmp_path):
