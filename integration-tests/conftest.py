@@ -11,12 +11,18 @@ ENVIRONMENT_BEFORE_RAY = dict(os.environ)
 
 
 @pytest.fixture
-def run_script(tmp_path):
+def driver_environment(tmp_path):
+    """The environment of a fresh driver process: this session's before Ray, with ``HOME`` in ``tmp_path``."""
+    return {**ENVIRONMENT_BEFORE_RAY, "HOME": str(tmp_path)}
+
+
+@pytest.fixture
+def run_script(tmp_path, driver_environment):
     """Run Python code in a fresh interpreter (its own Ray driver), with results under ``tmp_path``."""
 
     def run(code_or_path, timeout=300):
         arguments = [str(code_or_path)] if isinstance(code_or_path, Path) else ["-c", code_or_path]
-        environment = {**ENVIRONMENT_BEFORE_RAY, "HOME": str(tmp_path)}
+        environment = driver_environment
         completed = subprocess.run(
             [sys.executable, *arguments],
             capture_output=True,
