@@ -85,7 +85,7 @@ class SearchSpace:
         ``fixed`` maps keys to values; a choice's value is one of its categories. Conditional
         parameters are drawn (or taken from ``fixed``) only when their category is chosen.
         """
-        config: Any = copy.deepcopy(self.template)
+        config: Any = copy.deepcopy(self.template, dict(self._shared))
         fixed = fixed or {}
         chosen: dict[Path, int | None] = {}
         for path, value in fixed.items():
@@ -161,6 +161,11 @@ class SearchSpace:
         for key, condition in self.conditions.items():
             children[condition.parent] = (*children.get(condition.parent, ()), key)
         return children
+
+    @cached_property
+    def _shared(self) -> dict[int, Any]:
+        """A ``deepcopy`` memo that keeps the (immutable) domains: only their places get new values."""
+        return {id(domain): domain for _, domain in (*self.domains, *self.functions)}
 
     @cached_property
     def _domain_by_key(self) -> dict[Path, Domain]:

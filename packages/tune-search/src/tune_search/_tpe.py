@@ -78,9 +78,11 @@ class TPESearch(RandomSearch):
         self._gamma = gamma
         self._max_above = max_above
         self._encoding: UnitEncoding | None = None
-        self._units: list[NDArray[np.float64]] = []
-        self._losses: list[float] = []
-        """Per finished trial, in order: its unit vector and loss (inf for failures; minimised)."""
+        self._units = np.empty((0, 0))
+        self._losses = np.empty(0)
+        self._finished = 0
+        """Rows ``[:_finished]``: per finished trial, in order, its unit vector and loss (inf for
+        failures; minimised). The arrays grow by doubling, so telling a result is O(1) amortised."""
         self._pending: dict[str, NDArray[np.float64]] = {}
         super().__init__(space, metric, mode, points_to_evaluate, seed)
 
@@ -103,7 +105,7 @@ class TPESearch(RandomSearch):
         if index < len(self._presets):
             config = space.resolve(rng, self._preset(index))
         else:
-            if len(self._losses) < self._n_startup or not len(encoding):
+            if self._finished < self._n_startup or not len(encoding):
                 unit = rng.random(len(encoding))
             else:
                 unit = self._sample(encoding, rng)
@@ -118,21 +120,33 @@ class TPESearch(RandomSearch):
         value = None if error or result is None or self.metric is None else result.get(self.metric)
         finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         loss = (-float(value) if self.mode == "max" else float(value)) if finite else math.inf  # type: ignore[arg-type]
-        self._units.append(unit)
-        self._losses.append(loss)
+        self._record(unit, loss)
+
+    def _record(self, unit: NDArray[np.float64], loss: float) -> None:
+        done = self._finished
+        if done == len(self._losses):
+            capacity = max(16, 2 * done)
+            units = np.full((capacity, len(unit)), np.nan)
+            if done:
+                units[:done] = self._units[:done]
+            self._units = units
+            self._losses = np.concatenate([self._losses[:done], np.full(capacity - done, np.inf)])
+        self._units[self._finished] = unit
+        self._losses[self._finished] = loss
+        self._finished += 1
 
     # -- the model ----------------------------------------------------------------------------
 
     def _split(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The below and above sets as unit vectors; running trials join the above set as liars."""
-        losses = np.asarray(self._losses)
+        losses = self._losses[: self._finished]
         finished = int(np.isfinite(losses).sum())
         below_count = min(self._gamma(finished), finished)
         below = np.argpartition(losses, below_count - 1)[:below_count] if below_count else np.empty(0, dtype=int)
         is_above = np.ones(len(losses), dtype=bool)
         is_above[below] = False
         above = np.flatnonzero(is_above)[-self._max_above :]
-        units = np.asarray(self._units)
+        units = self._units[: self._finished]
         above_units = units[above]
         if self._constant_liar and self._pending:
             above_units = np.vstack([above_units, np.asarray(list(self._pending.values()))])
@@ -181,15 +195,18 @@ class TPESearch(RandomSearch):
         return {
             **super().get_state(),
             "finished": [
-                [_json_vector(unit), _json_number(loss)] for unit, loss in zip(self._units, self._losses, strict=True)
+                [_json_vector(unit), _json_number(loss)]
+                for unit, loss in zip(self._units[: self._finished], self._losses[: self._finished], strict=True)
             ],
             "pending": {trial_id: _json_vector(unit) for trial_id, unit in self._pending.items()},
         }
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         super().set_state(state)
-        self._units = [_vector(unit) for unit, _ in state["finished"]]
-        self._losses = [math.inf if loss is None else float(loss) for _, loss in state["finished"]]
+        finished = state["finished"]
+        self._units = np.array([_vector(unit) for unit, _ in finished]).reshape(len(finished), -1)
+        self._losses = np.array([math.inf if loss is None else float(loss) for _, loss in finished], dtype=float)
+        self._finished = len(finished)
         self._pending = {trial_id: _vector(unit) for trial_id, unit in state["pending"].items()}
 
 
