@@ -3,6 +3,7 @@
 from importlib.metadata import version
 
 from tune_search._basic_variant import BasicVariantGenerator
+from tune_search._bohb import TuneBOHB
 from tune_search._cmaes._searcher import CMAESSearch
 from tune_search._domains import (
     Categorical,
@@ -64,6 +65,7 @@ __all__ = [
     "SearcherBusyError",
     "Suggestion",
     "TPESearch",
+    "TuneBOHB",
     "UnitEncoding",
     "choice",
     "format_path",

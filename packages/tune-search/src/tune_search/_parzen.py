@@ -11,6 +11,7 @@ over the values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,6 +48,8 @@ class ParzenEstimator:
         weights: Array | None = None,
         prior_weight: float = 1.0,
         bandwidth_factor: float = 1.0,
+        rule: Literal["neighbours", "normal_reference"] = "neighbours",
+        min_bandwidth: float | None = None,
     ) -> ParzenEstimator:
         """A model of ``points`` whose numerical bandwidths follow the spacing of the data.
 
@@ -54,13 +57,22 @@ class ParzenEstimator:
         outermost ones look inwards only; a lone kernel measures to the interval's ends), clipped
         from below by ``1 / min(100, n + 2)`` -- a bandwidth that shrinks as evidence grows, but
         never to a spike -- and from above by 1. This is the rule Optuna's TPE uses, here in unit
-        coordinates, so log scales and integer rounding come for free. ``bandwidth_factor`` widens
-        every kernel (BOHB samples from a widened model).
+        coordinates, so log scales and integer rounding come for free.
+
+        ``rule="normal_reference"`` gives every kernel the bandwidth ``1.06 * std * n ** (-1 / (d + 4))``
+        of its coordinate (Scott's rule, which BOHB's KDE uses), clipped from below by
+        ``min_bandwidth``. ``bandwidth_factor`` widens every kernel (BOHB samples from a widened
+        model).
         """
         count, dims = points.shape
         sigmas = np.ones((count, dims))
         numerical = np.flatnonzero(~categorical)
-        if count and numerical.size:
+        if count and numerical.size and rule == "normal_reference":
+            spread = points[:, numerical].std(axis=0) if count > 1 else np.ones(numerical.size)
+            widths = np.broadcast_to(1.06 * spread * count ** (-1.0 / (dims + 4)), (count, numerical.size))
+            floor = 1e-3 if min_bandwidth is None else min_bandwidth
+            sigmas[:, numerical] = np.clip(widths * bandwidth_factor, floor, 1.0)
+        elif count and numerical.size:
             values = points[:, numerical]
             order = np.argsort(values, axis=0, kind="stable")
             ordered = np.take_along_axis(values, order, axis=0)
@@ -70,7 +82,7 @@ class ParzenEstimator:
                 gaps[0], gaps[-1] = ordered[1] - ordered[0], ordered[-1] - ordered[-2]
             widths = np.empty_like(gaps)
             np.put_along_axis(widths, order, gaps, axis=0)
-            floor = 1.0 / min(100.0, count + 2.0)
+            floor = 1.0 / min(100.0, count + 2.0) if min_bandwidth is None else min_bandwidth
             sigmas[:, numerical] = np.clip(widths * bandwidth_factor, floor, 1.0)
         return cls(
             points=points,

@@ -88,7 +88,7 @@ class TPESearch(RandomSearch):
 
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
-        encoding = _encoding_for(space, type(self).__name__)
+        encoding = encoding_for(space, type(self).__name__)
         for index, preset in enumerate(self._points):
             try:
                 encoding.encode(preset)
@@ -195,36 +195,36 @@ class TPESearch(RandomSearch):
         return {
             **super().get_state(),
             "finished": [
-                [_json_vector(unit), _json_number(loss)]
+                [json_vector(unit), json_number(loss)]
                 for unit, loss in zip(self._units[: self._finished], self._losses[: self._finished], strict=True)
             ],
-            "pending": {trial_id: _json_vector(unit) for trial_id, unit in self._pending.items()},
+            "pending": {trial_id: json_vector(unit) for trial_id, unit in self._pending.items()},
         }
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         super().set_state(state)
         finished = state["finished"]
-        self._units = np.array([_vector(unit) for unit, _ in finished]).reshape(len(finished), -1)
+        self._units = np.array([vector(unit) for unit, _ in finished]).reshape(len(finished), -1)
         self._losses = np.array([math.inf if loss is None else float(loss) for _, loss in finished], dtype=float)
         self._finished = len(finished)
-        self._pending = {trial_id: _vector(unit) for trial_id, unit in state["pending"].items()}
+        self._pending = {trial_id: vector(unit) for trial_id, unit in state["pending"].items()}
 
 
-def _encoding_for(space: SearchSpace, searcher: str) -> UnitEncoding:
+def encoding_for(space: SearchSpace, searcher: str) -> UnitEncoding:
     try:
         return UnitEncoding(space)
     except ValueError as error:
         raise ValueError(f"{error} ({searcher} cannot use it)") from None
 
 
-def _json_vector(unit: NDArray[np.float64]) -> list[float | None]:
+def json_vector(unit: NDArray[np.float64]) -> list[float | None]:
     """A unit vector for JSON: NaN (inactive) becomes null."""
     return [None if math.isnan(value) else value for value in unit.tolist()]
 
 
-def _json_number(loss: float) -> float | None:
+def json_number(loss: float) -> float | None:
     return None if math.isinf(loss) else loss
 
 
-def _vector(values: Sequence[float | None]) -> NDArray[np.float64]:
+def vector(values: Sequence[float | None]) -> NDArray[np.float64]:
     return np.array([math.nan if value is None else value for value in values], dtype=float)

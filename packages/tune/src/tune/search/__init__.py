@@ -10,6 +10,8 @@ from tune_search import (
     RandomSearch,
     Repeater,
     Searcher,
+    TPESearch,
+    TuneBOHB,
     grid_search,
 )
 
@@ -22,6 +24,8 @@ __all__ = [
     "RandomSearch",
     "Repeater",
     "Searcher",
+    "TPESearch",
+    "TuneBOHB",
     "create_searcher",
     "grid_search",
 ]

@@ -12,6 +12,8 @@ _SEARCHERS = {
     "variant_generator": ("tune_search", "BasicVariantGenerator"),
     "random": ("tune_search", "BasicVariantGenerator"),
     "quasi_random": ("tune_search", "QuasiRandomSearch"),
+    "bohb": ("tune_search", "TuneBOHB"),
+    "tpe": ("tune_search", "TPESearch"),
 }
 # Ray Tune's names for searchers tune does not provide (docs/migration.md says why).
 _NOT_PROVIDED = ("ax", "bayesopt", "hebo", "nevergrad", "zoopt")
