@@ -13,7 +13,7 @@ collects the inherited ``test_*`` methods::
 The kit hands the searcher its space through ``set_search_properties`` (as a controller would),
 drives it with ``suggest``/``on_trial_complete`` on a deterministic objective, and checks types,
 bounds, quantisation, log scale, nested and conditional spaces, seeded determinism, the JSON state
-round trip mid-search, and errors that name the parameter path. It needs pytest.
+round trip mid-search, failed and non-finite results, and errors that name the parameter path. It needs pytest.
 """
 
 from __future__ import annotations
@@ -177,6 +177,31 @@ class SearcherConformance:
         restored = self._configured(seed=6)
         restored.set_state(state)
         assert self._drive(restored, 10, start=10) == self._drive(original, 10, start=10)
+
+    def test_failures_and_non_finite_results_do_not_break_the_search(self) -> None:
+        """Errors and missing, NaN or infinite metrics are failures for the model; the search goes on,
+        and a state taken among them still continues identically."""
+        outcomes: list[dict[str, float] | None] = [
+            {"loss": math.nan},
+            {"loss": math.inf},
+            {"loss": -math.inf},
+            {},
+            None,
+        ]
+        original = self._configured(seed=8)
+        for index in range(16):
+            trial_id = f"t{index:04d}"
+            config = original.suggest(trial_id)
+            assert isinstance(config, dict), f"suggest() gave {config!r} with nothing running"
+            if index % 2 == 0:
+                original.on_trial_complete(trial_id, {"loss": objective(config)})
+            elif index % 7 == 0:
+                original.on_trial_complete(trial_id, {"loss": objective(config)}, error=True)
+            else:
+                original.on_trial_complete(trial_id, outcomes[index % len(outcomes)])
+        restored = self._configured(seed=9)
+        restored.set_state(json.loads(json.dumps(original.get_state())))
+        assert self._drive(restored, 8, start=16) == self._drive(original, 8, start=16)
 
     def test_bad_spaces_are_refused_naming_the_parameter_path(self) -> None:
         for space, message in (
