@@ -2,7 +2,7 @@ import pickle
 
 import pytest
 
-from tune_trial import Resources
+from tune_trial import PlacementGroupFactory, Resources
 
 
 def test_as_dict_uses_ray_names_and_drops_zeros():
@@ -26,3 +26,41 @@ def test_equal_resources_hash_equal_and_survive_pickling():
 def test_negative_or_nan_amounts_are_refused_by_name(kwargs, name):
     with pytest.raises(ValueError, match=rf"'{name}' must be a non-negative number"):
         Resources(**kwargs)
+
+
+def test_a_placement_group_factory_takes_the_sum_of_its_bundles():
+    factory = PlacementGroupFactory([{"CPU": 1}, {"cpu": 2, "GPU": 1, "TPU": 4}], strategy="SPREAD")
+    assert factory.bundles == ({"CPU": 1.0}, {"CPU": 2.0, "GPU": 1.0, "TPU": 4.0})
+    assert (factory.cpu, factory.gpu, factory.custom) == (3.0, 1.0, {"TPU": 4.0})
+    assert factory.required_resources == {"CPU": 3.0, "GPU": 1.0, "TPU": 4.0}
+    assert factory.head_bundle == Resources(cpu=1)
+    assert isinstance(factory, Resources)
+
+
+def test_placement_group_factories_differ_from_plain_resources_and_by_layout():
+    packed = PlacementGroupFactory([{"CPU": 1}, {"CPU": 1}])
+    assert packed == PlacementGroupFactory([{"CPU": 1}, {"CPU": 1}])
+    assert hash(packed) == hash(PlacementGroupFactory([{"CPU": 1}, {"CPU": 1}]))
+    assert packed != Resources(cpu=2)  # same totals, but an actor of one is no use to the other
+    assert packed != PlacementGroupFactory([{"CPU": 2}])
+    assert packed != PlacementGroupFactory([{"CPU": 1}, {"CPU": 1}], strategy="SPREAD")
+    assert pickle.loads(pickle.dumps(packed)) == packed
+
+
+@pytest.mark.parametrize(
+    ("bundles", "strategy", "message"),
+    [
+        ([], "PACK", "non-empty list"),
+        ({"CPU": 1}, "PACK", "non-empty list"),
+        ([{"CPU": 1}], "TIGHT", "strategy must be one of"),
+        ([{"CPU": 1}, {}], "PACK", "bundle 1 is empty"),
+        ([{"CPU": 1}, {"GPU": -1}], "PACK", "bundle 1: Resources: 'gpu' must be a non-negative number"),
+    ],
+)
+def test_bad_placement_group_factories_are_refused_naming_the_bundle(bundles, strategy, message):
+    with pytest.raises(ValueError, match=message):
+        PlacementGroupFactory(bundles, strategy=strategy)
+
+
+def test_only_the_first_bundle_may_be_empty():
+    assert PlacementGroupFactory([{}, {"CPU": 2}]).head_bundle.as_dict() == {}

@@ -9,11 +9,13 @@ from typing import Any, cast
 import ray
 from ray.actor import ActorHandle
 from ray.exceptions import RayActorError
+from ray.util.placement_group import placement_group
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from tune_controller import Executor, TrainableFunction, TrialEnded, TrialEvent, TrialLaunch
 from tune_ray_exec._actor import TrialActor
 from tune_ray_exec._pool import POOL
-from tune_trial import Decision, Resources
+from tune_trial import Decision, PlacementGroupFactory, Resources
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class RayExecutor(Executor):
         self._trial_of_fetch: dict[Any, str] = {}
         self._used: dict[str, float] = {}
         self._cluster: dict[str, float] = {}
+        self._nodes: list[dict[str, float]] = []  # each alive node's resources
         self._recovering = False  # an actor died: free finished actors until new ones are placed
         self._checked_in = False
 
@@ -63,6 +66,8 @@ class RayExecutor(Executor):
     def _refresh_cluster(self) -> None:
         cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
         self._cluster = {name: float(amount) for name, amount in cluster.items()}
+        nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+        self._nodes = [node["Resources"] for node in nodes if node["Alive"]]
 
     def total_resources(self) -> Resources:
         return Resources.from_dict(self._cluster)
@@ -78,8 +83,31 @@ class RayExecutor(Executor):
             available = self._cluster.get(name, 0.0)
             if amount > available:
                 raise ValueError(
-                    f"Trial {trial_id} needs {amount:g} {name} but the Ray cluster has {available:g} in all"
+                    f"Trial {trial_id} needs {_amount(name, amount)} but the Ray cluster has "
+                    f"{_amount(name, available, unit=False)} in all"
                 )
+        if not isinstance(resources, PlacementGroupFactory):
+            return
+        # A bundle lives on one node; STRICT_PACK puts all of them on one, STRICT_SPREAD each on its own.
+        if resources.strategy == "STRICT_PACK":
+            self._check_fits_one_node(trial_id, "all its bundles (STRICT_PACK)", resources.as_dict())
+        for index, bundle in enumerate(resources.bundles):
+            self._check_fits_one_node(trial_id, f"bundle {index}", bundle)
+        if resources.strategy == "STRICT_SPREAD" and len(resources.bundles) > len(self._nodes):
+            raise ValueError(
+                f"Trial {trial_id} needs its {len(resources.bundles)} bundles on as many nodes (STRICT_SPREAD), "
+                f"but the Ray cluster has {len(self._nodes)}"
+            )
+
+    def _check_fits_one_node(self, trial_id: str, what: str, amounts: dict[str, float]) -> None:
+        if any(all(node.get(name, 0.0) >= amount for name, amount in amounts.items()) for node in self._nodes):
+            return
+        most = {name: max((node.get(name, 0.0) for node in self._nodes), default=0.0) for name in amounts}
+        missing = ", ".join(
+            f"{_amount(name, amount)} (a node has {_amount(name, most[name])} at most)"
+            for name, amount in amounts.items()
+        )
+        raise ValueError(f"Trial {trial_id} needs {what} on one node: {missing}; no node of the Ray cluster has that")
 
     def start(self, launch: TrialLaunch, resources: Resources) -> None:
         if self._trainable_box is None:
@@ -99,6 +127,17 @@ class RayExecutor(Executor):
         self._trial_of_fetch[fetch] = launch.trial_id
 
     def _new_actor(self, resources: Resources) -> ActorHandle[TrialActor]:
+        group = None
+        if isinstance(resources, PlacementGroupFactory):
+            # The trial's actor takes the first bundle; everything the trial starts is placed in the
+            # group too (capture_child_tasks), in the bundles left for it.
+            head = resources.head_bundle
+            has_head = bool(head.as_dict())
+            group = placement_group(list(resources.bundles if has_head else resources.bundles[1:]), resources.strategy)
+            strategy = PlacementGroupSchedulingStrategy(
+                group, placement_group_bundle_index=0 if has_head else -1, placement_group_capture_child_tasks=True
+            )
+            resources = head
         options: dict[str, Any] = {
             "num_cpus": resources.cpu,
             "num_gpus": resources.gpu,
@@ -110,8 +149,13 @@ class RayExecutor(Executor):
             options["memory"] = resources.memory
         if resources.custom:
             options["resources"] = dict(resources.custom)
+        if group is not None:
+            options["scheduling_strategy"] = strategy
         actor_class = ray.remote(TrialActor)
-        return cast("ActorHandle[TrialActor]", actor_class.options(**options).remote())
+        actor = cast("ActorHandle[TrialActor]", actor_class.options(**options).remote())
+        if group is not None:
+            POOL.add_group(actor, group)
+        return actor
 
     def _fetch(self, trial_id: str, running: _Running) -> None:
         self._trial_of_fetch[running.actor.take_events.remote(trial_id, _LONG_POLL_S)] = trial_id
@@ -166,7 +210,7 @@ class RayExecutor(Executor):
             POOL.give_back(running.resources, running.actor)
         else:
             self._has_trainable.discard(running.actor)
-            ray.kill(running.actor)
+            POOL.kill(running.actor)
 
     def decide(self, trial_id: str, decision: Decision) -> None:
         running = self._running[trial_id]
@@ -186,7 +230,7 @@ class RayExecutor(Executor):
     def shutdown(self) -> None:
         for running in self._running.values():
             if not running.slot_freed:
-                ray.kill(running.actor)
+                POOL.kill(running.actor)
         self._running.clear()
         self._trial_of_fetch.clear()
         self._used.clear()
@@ -194,3 +238,10 @@ class RayExecutor(Executor):
         if self._checked_in:
             self._checked_in = False
             POOL.check_out()
+
+
+def _amount(name: str, amount: float, unit: bool = True) -> str:
+    """An amount of a resource as people read it: Ray counts memory in bytes."""
+    if name == "memory":
+        return f"{amount / 2**30:.3g} GiB" + (" memory" if unit else "")
+    return f"{amount:g} {name}" if unit else f"{amount:g}"

@@ -18,6 +18,7 @@ from typing import Any
 
 import ray
 from ray.actor import ActorHandle
+from ray.util.placement_group import PlacementGroup, remove_placement_group
 
 from tune_trial import Resources
 
@@ -55,6 +56,7 @@ class ActorPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: defaultdict[Resources, list[ActorHandle[Any]]] = defaultdict(list)
+        self._groups: dict[ActorHandle[Any], PlacementGroup] = {}
         self._session: str | None = None
         self._users = 0
         self._parked_since = 0.0
@@ -66,6 +68,7 @@ class ActorPool:
         with self._lock:
             if session != self._session:
                 self._idle.clear()  # handles of an earlier Ray connection: their actors are gone
+                self._groups.clear()
                 self._session = session
             self._users += 1
 
@@ -89,12 +92,31 @@ class ActorPool:
         with self._lock:
             self._idle[resources].append(actor)
 
+    def add_group(self, actor: ActorHandle[Any], group: PlacementGroup) -> None:
+        """Tie a placement group to the actor that runs in it: it goes when the actor goes."""
+        with self._lock:
+            self._groups[actor] = group
+
     def discard(self, actor: ActorHandle[Any]) -> None:
-        """Forget an actor that died, so that no trial is ever started on it."""
+        """Forget an actor that died, so that no trial is ever started on it, and free its group."""
         with self._lock:
             for idle in self._idle.values():
                 if actor in idle:
                     idle.remove(actor)
+            group = self._groups.pop(actor, None)
+        if group is not None:
+            remove_placement_group(group)
+
+    def kill(self, actor: ActorHandle[Any]) -> None:
+        """End an actor and the placement group it ran in."""
+        with self._lock:
+            group = self._groups.pop(actor, None)
+        try:
+            ray.kill(actor)
+            if group is not None:
+                remove_placement_group(group)
+        except Exception:  # Ray shut down meanwhile: the actor and its group are gone already
+            logger.debug("could not kill an actor", exc_info=True)
 
     def kill_idle(self) -> None:
         """Let every idle actor go, and its resources with it."""
@@ -102,10 +124,7 @@ class ActorPool:
             actors = [actor for idle in self._idle.values() for actor in idle]
             self._idle.clear()
         for actor in actors:
-            try:
-                ray.kill(actor)
-            except Exception:  # Ray shut down meanwhile: the actor is gone already
-                logger.debug("could not kill an idle actor", exc_info=True)
+            self.kill(actor)
 
     def _watch(self) -> None:
         while True:
@@ -118,6 +137,7 @@ class ActorPool:
             if session != self._session:
                 with self._lock:
                     self._idle.clear()  # Ray was shut down: the actors went with it
+                    self._groups.clear()
                 return
             assert session is not None
             if parked_for >= KEEP_IDLE_S or _cluster_has_unmet_demand(session.rsplit("/", 1)[0]):

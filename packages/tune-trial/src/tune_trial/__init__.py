@@ -11,7 +11,7 @@ from tune_trial._checkpoint import Checkpoint
 from tune_trial._context import TrialContext
 from tune_trial._decision import Action, ChangeResources, Decision, Exploit
 from tune_trial._errors import NoActiveTrialError, TrialTransitionError, TuneError
-from tune_trial._resources import Resources
+from tune_trial._resources import PlacementGroupFactory, Resources
 from tune_trial._status import TrialStatus, is_legal_transition, legal_transitions
 from tune_trial._trial import Trial
 
@@ -24,6 +24,7 @@ __all__ = [
     "Decision",
     "Exploit",
     "NoActiveTrialError",
+    "PlacementGroupFactory",
     "Resources",
     "Trial",
     "TrialContext",

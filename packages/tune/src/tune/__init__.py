@@ -38,7 +38,7 @@ from tune_search import (
     sample_from,
     uniform,
 )
-from tune_trial import Checkpoint, TuneError, get_checkpoint, get_context, report
+from tune_trial import Checkpoint, PlacementGroupFactory, TuneError, get_checkpoint, get_context, report
 from tune_trial import TrialContext as TuneContext
 
 __version__ = version("tune-hpo")
@@ -48,6 +48,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointConfig",
     "FailureConfig",
+    "PlacementGroupFactory",
     "ProgressReporter",
     "Result",
     "ResultGrid",
