@@ -84,3 +84,18 @@ def test_a_trial_stopped_at_a_decision_point_frees_its_slot_for_a_successor_on_i
     assert [type(e) for e in by_trial["b"]] == [TrialReported] * 3 + [TrialEnded]
     assert by_trial["b"][-1].error is None
     assert by_trial["a"][0].result["pid"] == by_trial["b"][0].result["pid"]  # the same actor
+
+
+def test_the_users_ray_is_left_running_and_usable_after_fit(tmp_path):
+    _fit(tmp_path, report_pid, num_samples=2)
+    assert ray.is_initialized()
+    assert ray.get(ray.put("still here")) == "still here"
+
+
+def test_after_ray_is_restarted_the_next_experiment_does_not_use_the_old_actors(tmp_path):
+    _fit(tmp_path, report_pid, num_samples=2)
+    ray.shutdown()  # the idle actors go with it; the pool must not hand their handles out again
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    results = _fit(tmp_path, report_pid, num_samples=2)
+    assert results.num_errors == 0, results.errors  # a dead actor's handle would fail its trial
+    assert results.num_terminated == 2

@@ -30,12 +30,13 @@ KEEP_IDLE_S = 10.0
 _WATCH_INTERVAL_S = 0.1
 
 
-def _ray_session() -> str | None:
+def _ray_session() -> tuple[str, str, str] | None:
     """Identifies the Ray connection actor handles belong to; ``None`` when Ray is not initialised."""
     if not ray.is_initialized():
         return None
+    # A new local instance may reuse the GCS port and job id of the one before: the node id is new.
     context = ray.get_runtime_context()
-    return f"{context.gcs_address}/{context.get_job_id()}"
+    return context.get_node_id(), context.get_job_id(), context.gcs_address
 
 
 def _cluster_has_unmet_demand(gcs_address: str) -> bool:
@@ -57,7 +58,7 @@ class ActorPool:
         self._lock = threading.Lock()
         self._idle: defaultdict[Resources, list[ActorHandle[Any]]] = defaultdict(list)
         self._groups: dict[ActorHandle[Any], PlacementGroup] = {}
-        self._session: str | None = None
+        self._session: tuple[str, str, str] | None = None
         self._users = 0
         self._parked_since = 0.0
         self._watcher: threading.Thread | None = None
@@ -140,7 +141,7 @@ class ActorPool:
                     self._groups.clear()
                 return
             assert session is not None
-            if parked_for >= KEEP_IDLE_S or _cluster_has_unmet_demand(session.rsplit("/", 1)[0]):
+            if parked_for >= KEEP_IDLE_S or _cluster_has_unmet_demand(session[2]):
                 with self._lock:
                     if self._users:
                         return
