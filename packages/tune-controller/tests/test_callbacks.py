@@ -189,3 +189,27 @@ def test_an_unpicklable_exception_is_raised_as_a_tune_error_with_its_traceback(r
 def test_fail_fast_takes_a_bool_or_raise():
     with pytest.raises(ValueError, match="fail_fast must be a bool or 'raise', got 'loudly'"):
         FailureConfig(fail_fast="loudly")
+
+
+def test_max_concurrent_trials_caps_the_running_trials(run):
+    from tune_controller import InProcessExecutor
+
+    running, peak = set(), []
+
+    class Concurrency(Callback):
+        def on_trial_start(self, iteration, trials, trial, **info):
+            running.add(trial.trial_id)
+            peak.append(len(running))
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            running.discard(trial.trial_id)
+
+    results = run(
+        lambda config: [report({"loss": 1.0}) for _ in range(3)],
+        num_samples=6,
+        max_concurrent_trials=2,
+        executor=InProcessExecutor(num_cpus=4),
+        run_config=RunConfig(callbacks=[Concurrency()]),
+    )
+    assert results.num_terminated == 6
+    assert max(peak) == 2  # two start in the first turn, never a third while they run

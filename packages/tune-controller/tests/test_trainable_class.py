@@ -116,3 +116,40 @@ def test_without_a_score_the_most_recent_are_kept(run):
 def test_bad_checkpoint_configs_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CheckpointConfig(**kwargs)
+
+
+class Adder(Trainable):
+    def setup(self, config):
+        self.total = 0
+        self.cleaned = False
+
+    def step(self):
+        self.total += self.config["by"]
+        return {"total": self.total}
+
+    def save_checkpoint(self, checkpoint_dir):
+        return {"total": self.total}
+
+    def load_checkpoint(self, state):
+        self.total = state["total"]
+
+    def cleanup(self):
+        self.cleaned = True
+
+
+def test_a_trainable_can_be_driven_by_hand_as_in_ray_tune(tmp_path):
+    trainable = Adder({"by": 2})
+    assert trainable.get_config() == {"by": 2}
+    first = trainable.train()
+    assert (first["total"], first["training_iteration"], first["done"]) == (2, 1, False)
+    assert first["time_this_iter_s"] >= 0
+    trainable.train()
+    checkpoint = trainable.save(str(tmp_path / "saved"))
+    assert checkpoint.path == str(tmp_path / "saved")
+
+    restored = Adder({"by": 2})
+    restored.restore(checkpoint.path)
+    assert (restored.total, restored.iteration) == (4, 2)
+    assert restored.train()["training_iteration"] == 3
+    restored.stop()
+    assert restored.cleaned

@@ -45,3 +45,26 @@ def test_a_request_the_executor_can_never_meet_fails_before_any_trial(run):
     with pytest.raises(ValueError, match=r"Trial \w+ needs 8 CPUs but the in-process executor has 2$"):
         run(with_resources(train, {"cpu": 8}), executor=InProcessExecutor(num_cpus=2))
     assert ran == []
+
+
+def test_resources_can_depend_on_the_config_as_in_ray_tune(run):
+    def train(config):
+        report({"cpus": get_context().get_trial_resources().cpu})
+
+    trainable = with_resources(train, lambda config: {"cpu": config["width"]})
+    results = run(trainable, {"width": grid_search([1, 2, 3])}, executor=InProcessExecutor(num_cpus=3))
+    assert [result.metrics["cpus"] for result in results] == [1.0, 2.0, 3.0]
+
+
+def test_a_config_dependent_request_the_executor_can_never_meet_names_the_trial(run):
+    ran = []
+
+    def train(config):
+        ran.append(config)
+
+    trainable = with_resources(train, lambda config: {"cpu": config["width"]})
+    with pytest.raises(ValueError, match=r"Trial \w+ needs 8 CPUs but the in-process executor has 2$"):
+        run(trainable, {"width": grid_search([8])}, executor=InProcessExecutor(num_cpus=2))
+    assert ran == []
+    with pytest.raises(TypeError, match=r"Trial \w+: the with_resources function returned int"):
+        run(with_resources(train, lambda config: 3), executor=InProcessExecutor(num_cpus=2))

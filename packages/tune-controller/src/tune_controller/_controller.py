@@ -26,6 +26,7 @@ from tune_controller._journal import (
 from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
 from tune_controller._stoppers import Stopper
+from tune_controller._wrappers import ResourceRequest, resources_for
 from tune_schedulers import TrialScheduler
 from tune_search import FINISHED, Searcher
 from tune_trial import (
@@ -73,7 +74,7 @@ class TuneController:
         searcher: Searcher,
         scheduler: TrialScheduler,
         max_trials: int | None,
-        resources: Resources,
+        resources: ResourceRequest,
         max_concurrent_trials: int | None,
         time_budget_s: float | None,
         stopper: Stopper,
@@ -210,7 +211,8 @@ class TuneController:
     def run(self) -> list[Result]:
         started = time.monotonic()
         self._decision_points = _decision_points(self._scheduler.milestones(), self._stopper.decision_points())
-        self._executor.check_feasible(self._next_trial_id(), self._resources)  # before any trial starts
+        if isinstance(self._resources, Resources):  # before any trial starts (per trial when config-dependent)
+            self._executor.check_feasible(self._next_trial_id(), self._resources)
         self._snapshot()
         try:
             while True:
@@ -257,7 +259,7 @@ class TuneController:
 
     def _fill_slots(self) -> None:
         while self._max_concurrent is None or len(self._running) < self._max_concurrent:
-            if not self._executor.can_start(self._resources):
+            if isinstance(self._resources, Resources) and not self._executor.can_start(self._resources):
                 return
             trial = self._next_up or self._choose_or_create()
             if trial is None:
@@ -294,8 +296,9 @@ class TuneController:
         if suggestion is None:
             return False
         assert isinstance(suggestion, dict)
-        self._executor.check_feasible(trial_id, self._resources)
-        trial = Trial(trial_id=trial_id, config=suggestion, resources=self._resources)
+        resources = resources_for(self._resources, trial_id, suggestion)
+        self._executor.check_feasible(trial_id, resources)
+        trial = Trial(trial_id=trial_id, config=suggestion, resources=resources)
         self._name(trial)
         self._journal.append(
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,9 +13,10 @@ import cloudpickle
 
 from tune_controller._config import CheckpointConfig
 from tune_controller._executor import RESOURCES_ATTRIBUTE, TrainableFunction
-from tune_trial import Checkpoint, TrialContext, get_checkpoint, get_context, report, result_keys
+from tune_trial import Checkpoint, Resources, TrialContext, get_checkpoint, get_context, report, result_keys
 
 _STATE_FILE = "trainable_state.pkl"
+_ITERATION_FILE = ".iteration"
 
 
 class Trainable:
@@ -51,9 +53,17 @@ class Trainable:
     def logdir(self) -> str:
         return self._context().trial_dir
 
+    @property
+    def trial_resources(self) -> Resources:
+        return self._context().get_trial_resources()
+
     @staticmethod
     def _context() -> TrialContext:
         return get_context()
+
+    def get_config(self) -> dict[str, Any]:
+        """The trial's config (a copy)."""
+        return dict(self.config)
 
     def setup(self, config: dict[str, Any], **parameters: Any) -> None:
         """Build what the trial needs (models, data) from ``config`` (and the objects given to
@@ -78,6 +88,45 @@ class Trainable:
     def cleanup(self) -> None:
         """Release what ``setup`` took (always called when the trial ends, however it ends)."""
 
+    # -- driving an instance by hand (unit tests of a Trainable, as with Ray Tune's) ---------
+
+    def train(self) -> dict[str, Any]:
+        """One step, outside any Tuner: ``step``'s result with ``training_iteration``,
+        ``time_this_iter_s`` and ``done`` filled in."""
+        started = time.monotonic()
+        result = dict(self.step())
+        self._iteration += 1
+        result.setdefault(result_keys.DONE, False)
+        result[result_keys.TRAINING_ITERATION] = self._iteration
+        result[result_keys.TIME_THIS_ITER_S] = time.monotonic() - started
+        return result
+
+    def save(self, checkpoint_dir: str | None = None) -> Checkpoint:
+        """Save into ``checkpoint_dir`` (a new temporary directory when omitted), as a trial would."""
+        directory = checkpoint_dir or tempfile.mkdtemp(prefix="checkpoint_")
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        state = self.save_checkpoint(directory)
+        if state is not None:
+            (Path(directory) / _STATE_FILE).write_bytes(cloudpickle.dumps(state))
+        (Path(directory) / _ITERATION_FILE).write_text(str(self._iteration))
+        return Checkpoint(directory)
+
+    def restore(self, checkpoint: Checkpoint | str) -> None:
+        """Load a checkpoint that :meth:`save` (or a trial) wrote; the iteration count continues from it."""
+        if not isinstance(checkpoint, Checkpoint):
+            checkpoint = Checkpoint.from_directory(checkpoint)
+        state_file = Path(checkpoint.path) / _STATE_FILE
+        if state_file.exists():
+            self.load_checkpoint(cloudpickle.loads(state_file.read_bytes()))
+        else:
+            self.load_checkpoint(checkpoint.path)
+        marker = Path(checkpoint.path) / _ITERATION_FILE
+        self._iteration = int(marker.read_text()) if marker.exists() else 0
+
+    def stop(self) -> None:
+        """End a hand-driven instance: calls :meth:`cleanup`."""
+        self.cleanup()
+
 
 def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointConfig) -> TrainableFunction:
     """A function trainable running ``cls``: steps until ``done``, checkpointing as configured."""
@@ -88,8 +137,7 @@ def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointCon
         try:
             checkpoint = get_checkpoint()
             if checkpoint is not None:
-                _restore(instance, checkpoint)
-            instance._iteration = _restored_iteration(checkpoint)
+                instance.restore(checkpoint)
             while True:
                 result = dict(instance.step())
                 instance._iteration += 1
@@ -100,8 +148,7 @@ def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointCon
                 )
                 if due:
                     with tempfile.TemporaryDirectory() as directory:
-                        _save(instance, directory)
-                        report(result, checkpoint=Checkpoint.from_directory(directory))
+                        report(result, checkpoint=instance.save(directory))
                 else:
                     report(result)
                 if done:
@@ -114,26 +161,3 @@ def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointCon
     if resources is not None:
         setattr(run_trainable_class, RESOURCES_ATTRIBUTE, resources)
     return run_trainable_class
-
-
-def _restored_iteration(checkpoint: Checkpoint | None) -> int:
-    """The iteration a restored trial continues from (the one its checkpoint was reported with)."""
-    if checkpoint is None:
-        return 0
-    marker = Path(checkpoint.path) / ".iteration"
-    return int(marker.read_text()) if marker.exists() else 0
-
-
-def _save(instance: Trainable, directory: str) -> None:
-    state = instance.save_checkpoint(directory)
-    if state is not None:
-        (Path(directory) / _STATE_FILE).write_bytes(cloudpickle.dumps(state))
-    (Path(directory) / ".iteration").write_text(str(instance._iteration))
-
-
-def _restore(instance: Trainable, checkpoint: Checkpoint) -> None:
-    state_file = Path(checkpoint.path) / _STATE_FILE
-    if state_file.exists():
-        instance.load_checkpoint(cloudpickle.loads(state_file.read_bytes()))
-    else:
-        instance.load_checkpoint(checkpoint.path)

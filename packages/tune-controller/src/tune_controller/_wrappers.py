@@ -7,7 +7,7 @@ carrying the parameters or resources, so that the result is still a Trainable th
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from tune_controller._executor import RESOURCES_ATTRIBUTE, TrainableFunction
@@ -42,16 +42,21 @@ def with_parameters(trainable: Any, **parameters: Any) -> Any:
     return with_parameters_applied
 
 
-def with_resources(trainable: Any, resources: Resources | Mapping[str, float]) -> Any:
+ResourceRequest = Resources | Callable[[dict[str, Any]], "Resources | Mapping[str, float]"]
+"""What a trial asks for: fixed resources, or a function of the trial's config that says."""
+
+
+def with_resources(trainable: Any, resources: Resources | Mapping[str, float] | Callable[[dict[str, Any]], Any]) -> Any:
     """Run each trial of ``trainable`` (a function or a class Trainable) with ``resources``
-    (``{"cpu": 2, "gpu": 1}`` or a Resources).
+    (``{"cpu": 2, "gpu": 1}``, a Resources, or a function of the trial's config returning either,
+    as in Ray Tune: ``lambda config: {"gpu": 1 if config["model"] == "big" else 0}``).
 
     On Ray a trial with GPUs sees only its own through ``CUDA_VISIBLE_DEVICES``; a request the cluster
     can never meet is refused before the first trial starts, naming the resource.
     """
     if not callable(trainable):
         raise TypeError(f"with_resources: trainable must be callable, got {type(trainable).__name__}")
-    parsed = resources if isinstance(resources, Resources) else Resources.from_dict(resources)
+    parsed: ResourceRequest = Resources.from_dict(resources) if isinstance(resources, Mapping) else resources
     if isinstance(trainable, type) and issubclass(trainable, Trainable):
         return _subclass(trainable, **{RESOURCES_ATTRIBUTE: parsed})
 
@@ -69,7 +74,22 @@ def _subclass(cls: type[_T], **attributes: Any) -> type[_T]:
     return type(cls.__name__, (cls,), namespace)
 
 
-def trial_resources(trainable: TrainableFunction) -> Resources:
+def trial_resources(trainable: TrainableFunction) -> ResourceRequest:
     """The resources ``with_resources`` attached to ``trainable`` (1 CPU by default)."""
     resources = getattr(trainable, RESOURCES_ATTRIBUTE, None)
-    return resources if isinstance(resources, Resources) else Resources()
+    return resources if isinstance(resources, Resources) or callable(resources) else Resources()
+
+
+def resources_for(request: ResourceRequest, trial_id: str, config: dict[str, Any]) -> Resources:
+    """The resources of one trial: ``request`` itself, or what it answers for the trial's config."""
+    if isinstance(request, Resources):
+        return request
+    answer = request(config)
+    if isinstance(answer, Resources):
+        return answer
+    if isinstance(answer, Mapping):
+        return Resources.from_dict(answer)
+    raise TypeError(
+        f"Trial {trial_id}: the with_resources function returned {type(answer).__name__}; "
+        "return a dict such as {'cpu': 1, 'gpu': 0} or a Resources"
+    )
