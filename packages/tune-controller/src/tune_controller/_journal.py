@@ -277,8 +277,8 @@ class JournalReader:
         self._checkpoint_config = checkpoint_config
 
     def results(self, trial_id: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """``(trial_id, result)`` in report order; a trial restarted from scratch loses its earlier ones
-        (callers that need that see a ``None`` result as the marker)."""
+        """``(trial_id, result)`` in report order, with an empty result where the trial started over
+        (``restart_errored``): its results before that no longer count."""
         needle = None if trial_id is None else f'"id":{json.dumps(trial_id)}'.encode()
         with open(self._path, "rb") as file:
             for line in file:
