@@ -88,6 +88,8 @@ class OptunaSearch(Searcher):
         self._study: optuna.Study | None = None
         self._storage: optuna.storages.InMemoryStorage | None = None
         self._running: dict[str, int] = {}
+        self._records: dict[int, dict[str, Any]] = {}
+        """Finished trials as the state holds them, by number: they never change, so encode them once."""
         self._replay: Mapping[str, Any] | None = None
         if space is not None and not isinstance(space, Mapping):
             if not callable(space):
@@ -159,7 +161,7 @@ class OptunaSearch(Searcher):
                 else:
                     params = self._encode_point(index, point, complete=True)
                     study.add_trial(self._evaluated_trial(index, params, self._rewards[index]))
-        self._study, self._storage = study, storage
+        self._study, self._storage, self._records = study, storage, {}
 
     def _encode_point(self, index: int, point: Mapping[str, Any], complete: bool = False) -> dict[str, Any]:
         """A ``points_to_evaluate`` entry as Optuna parameters (``complete``: every active one)."""
@@ -270,9 +272,17 @@ class OptunaSearch(Searcher):
                 "sampler": type(self._sampler).__name__,
                 "system_attrs": self._storage.get_study_system_attrs(study_id),
                 "random_states": [_encode_random_state(rng) for rng in _random_states(self._sampler)],
-                "trials": [_encode_trial(trial) for trial in self._study.get_trials(deepcopy=False)],
+                "trials": [self._record(trial) for trial in self._study.get_trials(deepcopy=False)],
             },
         }
+
+    def _record(self, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+        record = self._records.get(trial.number)
+        if record is None:
+            record = _encode_trial(trial)
+            if trial.state.is_finished():
+                self._records[trial.number] = record
+        return record
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         super().set_state(state)
