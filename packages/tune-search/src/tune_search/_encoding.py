@@ -11,6 +11,7 @@ parameters are not coordinates: they are computed from the decoded values, as ev
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,9 +94,9 @@ class UnitEncoding:
         if point.shape != (len(self.keys),):
             raise ValueError(f"a unit vector for this space has {len(self.keys)} coordinates, got shape {point.shape}")
         fixed = {
-            key: domain.from_unit(float(np.clip(value, 0.0, _BELOW_ONE)))
-            for key, domain, value in zip(self.keys, self.domains, point, strict=True)
-            if not np.isnan(value)
+            key: domain.from_unit(min(max(value, 0.0), _BELOW_ONE))
+            for key, domain, value in zip(self.keys, self.domains, point.tolist(), strict=True)
+            if not math.isnan(value)
         }
         return self.space.resolve(rng, fixed)
 

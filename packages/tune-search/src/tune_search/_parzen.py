@@ -3,7 +3,9 @@
 A model is a weighted mixture of product kernels, one per observation, plus (optionally) the prior,
 which in the unit cube is uniform for every domain. Numerical coordinates get Gaussian kernels
 truncated to ``[0, 1]``; categorical ones a table that puts most of the kernel's mass on the observed
-category and spreads the rest uniformly. Integer and quantised coordinates are numerical: the domain
+category and spreads the rest uniformly: each other category gets ``1 / (n + 1)`` of the observed
+one's weight, so kernels sharpen as the evidence grows, as numerical bandwidths shrink (Optuna's
+categorical kernel does the same). Integer and quantised coordinates are numerical: the domain
 maps a stretch of the unit interval to each value, so a continuous kernel there is a discrete kernel
 over the values.
 """
@@ -36,8 +38,8 @@ class ParzenEstimator:
     weights: Array
     levels: NDArray[np.int64]
     prior_weight: float
-    categorical_prior: float = 1.0
-    """Weight of the uniform part of each categorical kernel (Optuna's ``prior_weight`` there)."""
+    categorical_base: float = 1.0
+    """Weight each category gets in a categorical kernel besides the observed one (which gets 1)."""
 
     @classmethod
     def fit(
@@ -90,6 +92,7 @@ class ParzenEstimator:
             weights=np.ones(count) if weights is None else weights,
             levels=np.where(categorical, levels, 0),
             prior_weight=prior_weight,
+            categorical_base=1.0 / (count + 1),
         )
 
     def _log_mixture_weights(self) -> Array:
@@ -114,8 +117,8 @@ class ParzenEstimator:
             level_count = int(self.levels[column])
             if level_count:
                 centre = np.floor(self.points[kernel, column] * level_count)
-                probability_centre = (1.0 + self.categorical_prior / level_count) / (1.0 + self.categorical_prior)
-                stay = draws[:, column] < probability_centre
+                base = self.categorical_base
+                stay = draws[:, column] < 1.0 / (1.0 + level_count * base)
                 others = rng.integers(0, level_count, size)  # the uniform part, centre included
                 level = np.where(stay, centre, others)
                 sampled = (level + 0.5) / level_count
@@ -130,7 +133,7 @@ class ParzenEstimator:
 
     def log_pdf(self, x: Array) -> Array:
         """The log density at each row of ``x`` (m, d)."""
-        from scipy.special import logsumexp, ndtr
+        from scipy.special import ndtr
 
         count, dims = self.points.shape
         log_weights = self._log_mixture_weights()
@@ -143,8 +146,8 @@ class ParzenEstimator:
                 prior -= np.log(level_count)
                 if count:
                     same = level[:, None] == np.floor(self.points[None, :, column] * level_count)
-                    base = self.categorical_prior / level_count
-                    terms += np.log(np.where(same, 1.0 + base, base) / (1.0 + self.categorical_prior))
+                    base = self.categorical_base
+                    terms += np.log(np.where(same, 1.0 + base, base) / (1.0 + level_count * base))
             elif count:
                 mu = self.points[:, column]
                 sigma = self.sigmas[:, column]
@@ -152,4 +155,6 @@ class ParzenEstimator:
                 mass = np.log(np.maximum(ndtr((1.0 - mu) / sigma) - ndtr(-mu / sigma), 1e-300))
                 terms += -0.5 * z * z - _LOG_SQRT_2PI - np.log(sigma) - mass
         every = np.concatenate([terms + log_weights[:count], (prior + log_weights[count])[:, None]], axis=1)
-        return np.asarray(logsumexp(every, axis=1))
+        top = every.max(axis=1, keepdims=True)  # log-sum-exp, shifted so the largest term is exp(0)
+        top[~np.isfinite(top)] = 0.0
+        return np.asarray(np.log(np.exp(every - top).sum(axis=1)) + top[:, 0])

@@ -54,7 +54,7 @@ class TPESearch(RandomSearch):
         seed: int | None = None,
         *,
         n_startup_trials: int = 10,
-        n_ei_candidates: int = 24,
+        n_ei_candidates: int = 48,
         multivariate: bool = True,
         prior_weight: float = 1.0,
         constant_liar: bool = True,
