@@ -213,3 +213,21 @@ def test_max_concurrent_trials_caps_the_running_trials(run):
     )
     assert results.num_terminated == 6
     assert max(peak) == 2  # two start in the first turn, never a third while they run
+
+
+def test_checkpoint_metadata_travels_with_the_reported_checkpoint(run):
+    seen = []
+
+    class Reader(Callback):
+        def on_checkpoint(self, iteration, trials, trial, checkpoint, **info):
+            seen.append(checkpoint.get_metadata())
+
+    def train(config):
+        with tempfile.TemporaryDirectory() as directory:
+            checkpoint = Checkpoint.from_directory(directory)
+            checkpoint.set_metadata({"epoch": 1})
+            report({"loss": 1.0}, checkpoint=checkpoint)
+
+    (result,) = run(train, run_config=RunConfig(callbacks=[Reader()]))
+    assert seen == [{"epoch": 1}]
+    assert result.checkpoint.get_metadata() == {"epoch": 1}

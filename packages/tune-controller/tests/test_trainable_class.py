@@ -153,3 +153,23 @@ def test_a_trainable_can_be_driven_by_hand_as_in_ray_tune(tmp_path):
     assert restored.train()["training_iteration"] == 3
     restored.stop()
     assert restored.cleaned
+
+
+class Wide(Trainable):
+    @classmethod
+    def default_resource_request(cls, config):
+        return {"cpu": config["width"]}
+
+    def step(self):
+        from tune_trial import get_context
+
+        return {"cpus": get_context().get_trial_resources().cpu, "done": True}
+
+
+def test_a_class_says_what_its_trials_need_and_with_resources_overrides_it(run):
+    from tune_controller import InProcessExecutor, with_resources
+
+    results = run(Wide, {"width": grid_search([1, 3])}, executor=InProcessExecutor(num_cpus=3))
+    assert [result.metrics["cpus"] for result in results] == [1.0, 3.0]
+    (result,) = run(with_resources(Wide, {"cpu": 2}), {"width": 3}, executor=InProcessExecutor(num_cpus=3))
+    assert result.metrics["cpus"] == 2.0

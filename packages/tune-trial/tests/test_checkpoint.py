@@ -20,3 +20,15 @@ def test_to_directory_copies_the_files(tmp_path):
     with checkpoint.as_directory() as directory:
         assert (Path(directory) / "weights.txt").exists()
     assert Checkpoint(source) == checkpoint
+
+
+def test_metadata_is_stored_with_the_files_and_merged_on_update(tmp_path):
+    checkpoint = Checkpoint.from_directory(tmp_path)
+    assert checkpoint.get_metadata() == {}
+    checkpoint.set_metadata({"epoch": 3, "tags": ["a"]})
+    checkpoint.update_metadata({"loss": 0.5})
+    assert checkpoint.get_metadata() == {"epoch": 3, "tags": ["a"], "loss": 0.5}
+    copy = Checkpoint.from_directory(checkpoint.to_directory(tmp_path.parent / "copy"))
+    assert copy.get_metadata() == {"epoch": 3, "tags": ["a"], "loss": 0.5}
+    checkpoint.set_metadata({"epoch": 4})
+    assert checkpoint.get_metadata() == {"epoch": 4}

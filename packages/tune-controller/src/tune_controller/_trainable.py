@@ -65,6 +65,12 @@ class Trainable:
         """The trial's config (a copy)."""
         return dict(self.config)
 
+    @classmethod
+    def default_resource_request(cls, config: dict[str, Any]) -> Resources | dict[str, float] | None:
+        """What a trial of this class needs, given its config (``{"cpu": 2}`` or a Resources); None
+        means one CPU. ``with_resources`` on the class takes precedence, as in Ray Tune."""
+        return None
+
     def setup(self, config: dict[str, Any], **parameters: Any) -> None:
         """Build what the trial needs (models, data) from ``config`` (and the objects given to
         ``with_parameters``, as keyword arguments)."""
@@ -158,6 +164,13 @@ def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointCon
 
     run_trainable_class.__name__ = cls.__name__
     resources = getattr(cls, RESOURCES_ATTRIBUTE, None)
+    own_classes = cls.__mro__[: cls.__mro__.index(Trainable)]
+    if resources is None and any("default_resource_request" in vars(base) for base in own_classes):
+        resources = functools.partial(_requested_resources, cls)
     if resources is not None:
         setattr(run_trainable_class, RESOURCES_ATTRIBUTE, resources)
     return run_trainable_class
+
+
+def _requested_resources(cls: type[Trainable], config: dict[str, Any]) -> Resources | dict[str, float]:
+    return cls.default_resource_request(config) or Resources()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
+
+_METADATA_FILE = ".metadata.json"
 
 
 class Checkpoint:
@@ -41,6 +45,23 @@ class Checkpoint:
         target = Path(path) if path is not None else Path(tempfile.mkdtemp(prefix="checkpoint_"))
         shutil.copytree(self._path, target, dirs_exist_ok=True)
         return str(target)
+
+    def get_metadata(self) -> dict[str, Any]:
+        """The JSON metadata stored with the checkpoint (``{}`` when none was set)."""
+        path = self._path / _METADATA_FILE
+        return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
+
+    def set_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Store ``metadata`` (JSON-serialisable) with the checkpoint, replacing what was there.
+
+        It is a file in the checkpoint's directory (Ray Tune's ``.metadata.json``), so it travels
+        with the files when ``report`` copies them.
+        """
+        (self._path / _METADATA_FILE).write_text(json.dumps(dict(metadata)), encoding="utf-8")
+
+    def update_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Merge ``metadata`` into the stored metadata."""
+        self.set_metadata({**self.get_metadata(), **metadata})
 
     @contextlib.contextmanager
     def as_directory(self) -> Iterator[str]:
