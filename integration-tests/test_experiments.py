@@ -1,0 +1,157 @@
+"""Full experiments through ``import tune`` on a local Ray: searchers, schedulers, checkpoints, failures.
+
+Every trainable here keeps its state in checkpoints that also name the trial that wrote them, so a test
+can tell a resume (own checkpoint) from an exploit (another trial's) from the results alone.
+"""
+
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import tune
+
+
+def _restored_state():
+    """The state in the checkpoint this trial was started from, or a fresh one."""
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is None:
+        return {"step": 0, "value": 0.0, "writer": None}
+    return json.loads((Path(checkpoint.path) / "state.json").read_text())
+
+
+def _report_with_checkpoint(metrics, state):
+    state = {**state, "writer": tune.get_context().get_trial_id()}
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / "state.json").write_text(json.dumps(state))
+        tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+
+
+def accumulate(config):
+    """Adds ``rate`` to a value each step: a higher rate is better, and the value survives restarts."""
+    state = _restored_state()
+    restored_from = state["writer"]
+    while state["step"] < config["steps"]:
+        state["step"] += 1
+        state["value"] += config["rate"]
+        metrics = {"step": state["step"], "value": state["value"], "rate": config["rate"]}
+        _report_with_checkpoint({**metrics, "restored_from": restored_from}, state)
+        restored_from = None
+
+
+def test_pbt_exploits_copy_the_better_trials_checkpoint_and_explore_its_config(fit):
+    pbt = tune.schedulers.PopulationBasedTraining(
+        time_attr="training_iteration",
+        perturbation_interval=2,
+        hyperparam_mutations={"rate": [0.01, 0.1, 1.0, 2.0]},
+        quantile_fraction=0.5,
+        seed=0,
+    )
+    results = fit(
+        accumulate,
+        param_space={"rate": tune.grid_search([1.0, 0.01, 1.0, 0.01]), "steps": 8},
+        metric="value",
+        mode="max",
+        scheduler=pbt,
+    )
+    assert results.num_errors == 0, results.errors
+    trial_ids = {result.trial_id for result in results}
+    exploits = [
+        entry
+        for result in results
+        for entry in result.metrics_history
+        if entry["restored_from"] not in (None, result.trial_id)
+    ]
+    assert exploits, "no trial exploited another"
+    for entry in exploits:
+        assert entry["restored_from"] in trial_ids
+        assert entry["step"] % 2 == 1  # continues from the source's checkpoint at a perturbation point
+        assert entry["rate"] in (0.01, 0.1, 1.0, 2.0)
+    assert all(result.metrics["step"] == 8 for result in results)
+    # An exploit copies a leader's value: a weak starter that exploited ends far above its own 8 * 0.01.
+    assert sum(result.metrics["value"] > 0.08 for result in results) >= 3
+
+
+def test_hyperband_pauses_trials_at_its_milestones_and_resumes_the_best_from_their_checkpoints(fit):
+    hyperband = tune.schedulers.HyperBandScheduler(time_attr="training_iteration", max_t=9, reduction_factor=3)
+    results = fit(
+        accumulate,
+        param_space={"rate": tune.grid_search([0.1 * i for i in range(1, 10)]), "steps": 9},
+        metric="value",
+        mode="max",
+        scheduler=hyperband,
+    )
+    assert results.num_errors == 0, results.errors
+    resumed = [result for result in results if result.trial_id in {e["restored_from"] for e in result.metrics_history}]
+    assert resumed, "no trial was paused and resumed from its own checkpoint"
+    for result in resumed:
+        steps = [entry["step"] for entry in result.metrics_history]
+        assert steps == list(range(1, len(steps) + 1))  # nothing repeated or skipped across the pause
+    lengths = sorted(len(result.metrics_history) for result in results)
+    assert lengths[0] < 9, "HyperBand stopped no trial early"
+    assert lengths[-1] == 9
+    assert results.get_best_result().config["rate"] == pytest.approx(0.9)  # the best trial is never halved
+
+
+def fails_once(config):
+    """Raises at step 3 of its first attempt; a retry starts from the checkpoint of step 2."""
+    state = _restored_state()
+    restored_from = state["writer"]
+    while state["step"] < 6:
+        state["step"] += 1
+        if state["step"] == 3 and restored_from is None:
+            raise RuntimeError("simulated crash at step 3")
+        _report_with_checkpoint({"step": state["step"], "restored_from": restored_from}, state)
+        restored_from = None
+
+
+def test_a_trial_that_raises_is_retried_from_its_latest_checkpoint(fit):
+    results = fit(
+        fails_once,
+        param_space={"x": tune.grid_search([1, 2])},
+        run_config=tune.RunConfig(failure_config=tune.FailureConfig(max_failures=1)),
+    )
+    assert results.num_errors == 0, results.errors
+    for result in results:
+        steps = [entry["step"] for entry in result.metrics_history]
+        assert steps == [1, 2, 3, 4, 5, 6]
+        assert result.metrics_history[2]["restored_from"] == result.trial_id  # step 3 came after the retry
+
+
+def test_a_trial_that_keeps_failing_ends_in_error_with_its_traceback_and_the_others_finish(fit):
+    def sometimes_broken(config):
+        if config["x"] == 2:
+            raise ValueError("x=2 is broken")
+        tune.report({"score": config["x"]})
+
+    results = fit(
+        sometimes_broken,
+        param_space={"x": tune.grid_search([1, 2, 3])},
+        run_config=tune.RunConfig(failure_config=tune.FailureConfig(max_failures=1)),
+    )
+    assert results.num_errors == 1
+    assert results.num_terminated == 2
+    (error,) = results.errors
+    assert "ValueError: x=2 is broken" in error
+    assert "sometimes_broken" in error  # the user's frame is in the traceback
+
+
+def test_num_samples_minus_one_samples_until_the_time_budget_is_spent(fit):
+    def short(config):
+        for step in range(3):
+            tune.report({"loss": (config["x"] - 0.5) ** 2, "step": step})
+
+    budget = 4.0
+    started = time.monotonic()
+    space = {"x": tune.uniform(0, 1)}
+    results = fit(short, param_space=space, num_samples=-1, time_budget_s=budget, metric="loss", mode="min")
+    elapsed = time.monotonic() - started
+    assert elapsed >= budget
+    assert elapsed < budget + 60  # ended by the budget, not by running out of samples (there is no end)
+    assert len(results) >= 3
+    assert results.num_errors == 0, results.errors
+    assert len({result.config["x"] for result in results}) == len(results)  # every trial a fresh sample
+    assert math.isfinite(results.get_best_result().metrics["loss"])
