@@ -35,7 +35,7 @@ def main() -> None:
 
     ray.init(address=arguments.address)
     nodes = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
-    print(f"Connected to {arguments.address}: {len(nodes)} nodes, {ray.cluster_resources().get('CPU', 0):g} CPUs")
+    print(f"Connected to {arguments.address}: nodes={len(nodes)} CPUs={ray.cluster_resources().get('CPU', 0):g}")
     tuner = tune.Tuner(
         trainable,
         param_space={"x": tune.uniform(0, 1)},
