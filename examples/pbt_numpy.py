@@ -82,6 +82,10 @@ def main() -> None:
         time_attr="training_iteration",
         perturbation_interval=PERTURBATION_INTERVAL,
         hyperparam_mutations={"lr": tune.loguniform(1e-4, 1.0), "momentum": [0.0, 0.5, 0.9, 0.99]},
+        # Models wait for each other at every perturbation point, so they are compared at the same epoch
+        # even with fewer CPUs than models (asynchronously, a model that finishes before the others reach
+        # a perturbation point is never compared with them).
+        synch=True,
         seed=0,
     )
     tuner = tune.Tuner(
