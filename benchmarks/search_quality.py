@@ -18,8 +18,9 @@ optimum, floored at 1e-8 (BBOB's final target) and reported as log10.
   does; whichever of ours the installed tune-search has (the registry names them by import; absent ones
   are listed). Peers through their own APIs, as their users run them: Optuna's ``study.ask``/``tell``
   (``TPESampler()`` is Optuna 5's default, multivariate with constant liar; ``multivariate=False`` the
-  independent one; ``CmaEsSampler()``), hyperopt's ``tpe.suggest`` on a ``Trials`` object (what ``fmin``
-  does), whose pending trials count as infinitely bad observations.
+  independent one; ``CmaEsSampler()``; ``GPSampler()`` where torch is installed), hyperopt's
+  ``tpe.suggest`` on a ``Trials`` object (what ``fmin`` does), whose pending trials count as infinitely
+  bad observations.
 - In flight: with ``k`` trials in flight the driver asks ``k`` configurations, then repeatedly tells the
   oldest one's value and asks a new one: a fixed completion order, so every run is reproducible.
 - Output: median log10 regret per problem, the average rank of each searcher across problems (rank of
@@ -35,6 +36,7 @@ import functools
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import math
 import multiprocessing
@@ -384,6 +386,8 @@ def _optuna_sampler(kind: str, seed: int) -> Any:
         return optuna.samplers.TPESampler(seed=seed)
     if kind == "tpe-independent":
         return optuna.samplers.TPESampler(multivariate=False, seed=seed)
+    if kind == "gp":
+        return optuna.samplers.GPSampler(seed=seed)
     # Categorical columns fall back to random sampling, as CMA-ES users get (the warning says so once per trial).
     return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
 
@@ -472,10 +476,13 @@ def _searchers() -> dict[str, SearcherSpec]:
         make = None if found is None else functools.partial(_make_ours, functools.partial(found, **arguments))
         specs[name] = SearcherSpec(name, True, model_based, f"{module}.{attribute}", ("tune-search",), make)
     have_optuna = _import("optuna", "create_study") is not None
-    for kind in ("tpe", "tpe-independent", "cmaes"):
-        usable = have_optuna and (kind != "cmaes" or _import("cmaes", "CMA") is not None)
+    # CmaEsSampler needs the cmaes package, GPSampler torch (looked up, not imported: it takes seconds to
+    # load); without them the peer is listed as unavailable.
+    extra = {"cmaes": "cmaes", "gp": "torch"}
+    for kind in ("tpe", "tpe-independent", "cmaes", "gp"):
+        usable = have_optuna and (kind not in extra or importlib.util.find_spec(extra[kind]) is not None)
         make = functools.partial(_make_optuna, kind) if usable else None
-        distributions = ("optuna", "cmaes") if kind == "cmaes" else ("optuna",)
+        distributions = ("optuna", extra[kind]) if kind in extra else ("optuna",)
         specs[f"optuna-{kind}"] = SearcherSpec(
             f"optuna-{kind}", False, True, " + ".join(distributions), distributions, make
         )

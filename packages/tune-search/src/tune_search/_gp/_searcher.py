@@ -79,8 +79,7 @@ class GPSearch(VectorSearcher):
         from tune_search._gp._model import GaussianProcess, Hyperparameters, fit_hyperparameters
 
         x, y = self._subset(x, y, rng)
-        centre, scale = float(np.mean(y)), float(np.std(y))
-        standardised = (y - centre) / (scale if scale > 0 else 1.0)
+        standardised = _warp(y)
         categorical = self.encoding.categorical
         previous = (
             None if self._hyperparameters is None else Hyperparameters.from_vector(np.array(self._hyperparameters))
@@ -119,3 +118,25 @@ class GPSearch(VectorSearcher):
         super().set_state(state)
         hyper = state["hyperparameters"]
         self._hyperparameters = None if hyper is None else [float(value) for value in hyper]
+
+
+def _warp(values: np.ndarray) -> np.ndarray:
+    """Values made closer to normal, then standardised: the GP's outputs.
+
+    Objectives of hyperparameter searches are heavy-tailed (a diverged run's loss dwarfs the
+    differences between good configs); standardised as they are, the few huge values set the scale
+    and the model cannot tell the good configs apart. A Yeo-Johnson power transform with its
+    exponent fitted by maximum likelihood (as HEBO does) compresses the tail; it is monotone, so the
+    best value stays the best.
+    """
+    from scipy.stats import yeojohnson  # here, not at import: scipy.stats takes half a second to load
+
+    scale = float(np.std(values))
+    if scale == 0 or len(values) < 3:
+        return values - float(np.mean(values))
+    scaled = (values - float(np.mean(values))) / scale
+    warped = np.asarray(yeojohnson(scaled)[0], dtype=float)
+    spread = float(np.std(warped))
+    if not np.all(np.isfinite(warped)) or spread == 0:
+        return scaled
+    return (warped - float(np.mean(warped))) / spread
