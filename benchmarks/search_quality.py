@@ -465,7 +465,8 @@ OURS: dict[str, tuple[str, str, bool, dict[str, Any]]] = {
     "tpe": ("tune_search", "TPESearch", True, {}),
     "tpe-independent": ("tune_search", "TPESearch", True, {"multivariate": False}),
     "gp": ("tune_search", "GPSearch", True, {}),
-    "cmaes": ("tune_search", "CMAESSearch", True, {}),
+    # categorical columns drawn at random, as Optuna's CmaEsSampler does (by default ours refuses them)
+    "cmaes": ("tune_search", "CMAESSearch", True, {"categorical": "random"}),
 }
 
 

@@ -42,7 +42,7 @@ def _minimum_of_quadratic():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_it_reaches_the_minimum_of_a_quadratic(seed):
     searcher = CMAESSearch(SPACE, metric="loss", mode="min", seed=seed)
-    assert min(_run(searcher, quadratic, 150)) - _minimum_of_quadratic() < 1e-4
+    assert min(_run(searcher, quadratic, 200)) - _minimum_of_quadratic() < 1e-4
 
 
 def test_it_maximises_with_integers_through_the_margin():
@@ -116,3 +116,18 @@ def test_spaces_it_cannot_search_are_refused_naming_the_parameter():
         CMAESSearch(restart_strategy="sometimes")
     with pytest.raises(ValueError, match="sigma0 is a fraction"):
         CMAESSearch(sigma0=2.0)
+
+
+def test_categorical_random_draws_categories_apart_from_the_strategy():
+    space = {"x": uniform(-5, 5), "y": uniform(-5, 5), "act": choice(["relu", "tanh", "gelu"])}
+    searcher = CMAESSearch(space, metric="loss", mode="min", seed=6, categorical="random")
+    values, seen = [], set()
+    for _ in range(150):
+        trial_id, config = searcher.ask()
+        seen.add(config["act"])
+        values.append(quadratic(config) + (config["act"] != "gelu"))
+        searcher.tell(trial_id, values[-1])
+    assert seen == {"relu", "tanh", "gelu"}
+    assert min(values) - _minimum_of_quadratic() < 1e-2
+    with pytest.raises(ValueError, match="categorical must be 'refuse' or 'random'"):
+        CMAESSearch(categorical="ignore")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,7 +21,8 @@ class CMAESSearch(VectorSearcher):
       level at least ``margin`` (default ``1 / (dimensions * population)``), so the search does not
       freeze on a plateau. Categorical parameters (``choice``) have no order for a Gaussian to move
       along: they are refused at ``set_search_properties``, naming the parameter (GPSearch handles them),
-      as are ``sample_from`` and ``grid_search``.
+      as are ``sample_from`` and ``grid_search``. With ``categorical="random"`` they are drawn
+      uniformly at random instead, apart from the strategy (what Optuna's CmaEsSampler does).
     - **Generations and parallel trials.** Each suggestion is a new sample of the current
       generation's distribution; the distribution is updated as soon as ``population`` samples of
       that generation have finished, whatever their order, and the following suggestions come from
@@ -52,6 +53,7 @@ class CMAESSearch(VectorSearcher):
         population: int | None = None,
         restart_strategy: RestartStrategy = "ipop",
         margin: float | None = None,
+        categorical: Literal["refuse", "random"] = "refuse",
     ) -> None:
         if not 0 < sigma0 <= 1:
             raise ValueError(f"CMAESSearch: sigma0 is a fraction of each parameter's range, in (0, 1]; got {sigma0}")
@@ -61,6 +63,9 @@ class CMAESSearch(VectorSearcher):
             raise ValueError(f"CMAESSearch: restart_strategy must be 'ipop', 'bipop' or None, got {restart_strategy!r}")
         if margin is not None and not 0 < margin < 0.5:
             raise ValueError(f"CMAESSearch: margin must be in (0, 0.5), got {margin}")
+        if categorical not in ("refuse", "random"):
+            raise ValueError(f"CMAESSearch: categorical must be 'refuse' or 'random', got {categorical!r}")
+        self.supports_categorical = categorical == "random"  # type: ignore[misc]
         self._sigma0 = sigma0
         self._population = population
         self._restart_strategy: RestartStrategy = restart_strategy
@@ -71,14 +76,22 @@ class CMAESSearch(VectorSearcher):
         self._finished: list[tuple[np.ndarray, float]] = []
         """The current generation's finished samples and their values."""
         self._updates = 0
+        self._ordered = np.empty(0, dtype=int)
+        """The coordinates the strategy moves: all but categorical ones."""
         super().__init__(space, metric, mode, points_to_evaluate, seed)
 
     def check_space(self, space: SearchSpace) -> None:
-        super().check_space(space)  # refuses categorical parameters, naming them
-        discrete = {index: Discrete(codes) for index, codes in enumerate(self._codes) if codes is not None}
+        super().check_space(space)  # refuses categorical parameters (by default), naming them
+        self._ordered = np.flatnonzero(~self.encoding.categorical)
+        position = {int(index): place for place, index in enumerate(self._ordered)}
+        discrete = {
+            position[index]: Discrete(codes)
+            for index, codes in enumerate(self._codes)
+            if codes is not None and index in position
+        }
         self._strategy = (
-            CMAES(len(self.encoding), discrete, self._sigma0, self._population, self._restart_strategy, self._margin)
-            if len(self.encoding)
+            CMAES(len(self._ordered), discrete, self._sigma0, self._population, self._restart_strategy, self._margin)
+            if len(self._ordered)
             else None
         )
 
@@ -88,11 +101,12 @@ class CMAESSearch(VectorSearcher):
         return self._strategy.restarts, self._strategy.run.generation
 
     def _next_point(self, trial_id: str, index: int, rng: np.random.Generator) -> np.ndarray:
-        if self._strategy is None:
-            return np.empty(0)
-        internal = self._strategy.ask(rng)
-        self._samples[trial_id] = (self._tag, internal)
-        return self._strategy.to_unit(internal)
+        point = rng.random(len(self.encoding))  # categorical coordinates (categorical="random") stay uniform
+        if self._strategy is not None:
+            internal = self._strategy.ask(rng)
+            self._samples[trial_id] = (self._tag, internal)
+            point[self._ordered] = self._strategy.to_unit(internal)
+        return point
 
     def _on_observation(self, trial_id: str, point: np.ndarray, value: float) -> None:
         sample = self._samples.pop(trial_id, None)
