@@ -80,6 +80,14 @@ def test_a_storage_path_that_is_not_writable_is_named(tmp_path):
         Tuner(quadratic, run_config=RunConfig(storage_path=str(blocker), verbose=0)).fit()
 
 
+@pytest.mark.parametrize("uri", ["s3://bucket/experiments", "file:///tmp/experiments"])
+def test_a_storage_uri_is_refused_instead_of_becoming_a_local_directory(tmp_path, monkeypatch, uri):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TuneError, match=f"storage_path '{uri}': storage URIs .* are not supported yet"):
+        Tuner(quadratic, run_config=RunConfig(storage_path=uri, verbose=0)).fit()
+    assert not any(tmp_path.iterdir())
+
+
 class ModelBased(Searcher):
     needs_metric = True
 

@@ -99,3 +99,10 @@ def test_after_ray_is_restarted_the_next_experiment_does_not_use_the_old_actors(
     results = _fit(tmp_path, report_pid, num_samples=2)
     assert results.num_errors == 0, results.errors  # a dead actor's handle would fail its trial
     assert results.num_terminated == 2
+
+
+def test_max_concurrent_trials_caps_the_actors_in_use(tmp_path):
+    release_idle_actors()
+    results = _fit(tmp_path, report_pid, num_samples=4, max_concurrent_trials=1)
+    assert results.num_terminated == 4
+    assert len({result.metrics["pid"] for result in results}) == 1  # 2 CPUs, but one trial at a time

@@ -266,6 +266,12 @@ def _save_settings(directory: Path, settings: bytes | None) -> None:
 
 
 def _experiment_dir(storage_path: str | None, name: str) -> Path:
+    if storage_path and "://" in storage_path:
+        # Not yet: a URI would otherwise become a relative local directory named like it.
+        raise TuneError(
+            f"storage_path {storage_path!r}: storage URIs (s3://, gs://, file://...) are not supported yet; "
+            "use a local directory, or a shared file system mounted at the same path on every node"
+        )
     root = Path(os.path.expanduser(storage_path or DEFAULT_STORAGE_PATH))
     directory = root / name
     try:

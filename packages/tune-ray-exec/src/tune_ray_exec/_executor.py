@@ -113,6 +113,7 @@ class RayExecutor(Executor):
         if self._trainable_box is None:
             raise RuntimeError("RayExecutor.start() called before setup()")
         actor = POOL.take(resources) if self._reuse_actors else None
+        created = actor is None
         if actor is None:
             # Idle actors hold their resources: let them go, or the new actor could wait forever for
             # what they hold (trials of another size, as ResourceChangingScheduler makes).
@@ -123,7 +124,7 @@ class RayExecutor(Executor):
         box = None if actor in self._has_trainable else self._trainable_box
         self._has_trainable.add(actor)
         fetch = actor.start.remote(box, launch, _LONG_POLL_S)
-        self._running[launch.trial_id] = _Running(actor, resources, waiting_for_actor=box is not None)
+        self._running[launch.trial_id] = _Running(actor, resources, waiting_for_actor=created)
         self._trial_of_fetch[fetch] = launch.trial_id
 
     def _new_actor(self, resources: Resources) -> ActorHandle[TrialActor]:
