@@ -381,3 +381,20 @@ def test_scheduler_state_is_snapshotted_and_the_rest_replayed(tmp_path):
     restored = Tuner.restore(experiment, climb, executor=InProcessExecutor(1))
     restored.fit()
     assert restored._tune_config.scheduler.get_state() == final_state
+
+
+def test_a_searcher_whose_state_is_not_json_is_refused_before_any_trial(tmp_path):
+    class Opaque(BasicVariantGenerator):
+        def get_state(self):
+            return {**super().get_state(), "model": object()}
+
+    started = []
+    tuner = Tuner(
+        lambda config: started.append(config),
+        param_space={"x": uniform(0, 1)},
+        tune_config=TuneConfig(search_alg=Opaque()),
+        run_config=RunConfig(storage_path=str(tmp_path), verbose=0),
+    )
+    with pytest.raises(TuneError, match=r"Opaque.get_state\(\) must return JSON-able data"):
+        tuner.fit()
+    assert started == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import shutil
 import time
@@ -597,7 +598,15 @@ class TuneController:
         """Write the searcher's and the scheduler's state, rarely enough that its cost, which grows
         with the number of trials (ASHA's rungs), stays a small share of the loop's time."""
         started = time.monotonic()
-        self._journal.snapshot({"searcher": self._searcher.get_state(), "scheduler": self._scheduler.get_state()})
+        states = {"searcher": self._searcher.get_state(), "scheduler": self._scheduler.get_state()}
+        try:
+            self._journal.snapshot(states)
+        except (TypeError, ValueError) as error:  # the first snapshot is taken before any trial starts
+            owner = self._searcher if "searcher" in _unserializable(states) else self._scheduler
+            raise TuneError(
+                f"{type(owner).__name__}.get_state() must return JSON-able data (the experiment's journal "
+                f"keeps it for Tuner.restore): {error}"
+            ) from error
         finished = time.monotonic()
         self._snapshot_due = finished + (finished - started) * (1 - _SNAPSHOT_SHARE) / _SNAPSHOT_SHARE
 
@@ -622,6 +631,16 @@ def _decision_points(milestones: Collection[int] | None, stops: Collection[int] 
     if milestones is None or stops is None:
         return None
     return frozenset(milestones) | frozenset(stops)
+
+
+def _unserializable(states: Mapping[str, Any]) -> list[str]:
+    names = []
+    for name, state in states.items():
+        try:
+            json.dumps(state)
+        except (TypeError, ValueError):
+            names.append(name)
+    return names
 
 
 def _call_hook(scheduler: TrialScheduler, hook: str, trial: Trial, last_result: Mapping[str, Any] | None) -> None:
