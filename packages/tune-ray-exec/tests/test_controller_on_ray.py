@@ -123,3 +123,15 @@ def test_a_class_trainable_with_parameters_and_resources_on_ray(tmp_path):
     trainable = with_resources(with_parameters(Sized, data=list(range(1000))), {"cpu": 2})
     results = _fit(tmp_path, trainable, {"k": grid_search([1, 2])})
     assert [(result.metrics["size"], result.metrics["cpus"]) for result in results] == [(1000, 2.0), (2000, 2.0)]
+
+
+def report_cpus(config):
+    report({"cpus": get_context().get_trial_resources().cpu})
+
+
+def test_resources_that_depend_on_the_config_on_ray(tmp_path):
+    trainable = with_resources(report_cpus, lambda config: {"cpu": config["width"]})
+    results = _fit(tmp_path, trainable, {"width": grid_search([1, 2])})
+    assert [result.metrics["cpus"] for result in results] == [1.0, 2.0]
+    with pytest.raises(ValueError, match=r"Trial \w+ needs 3 CPU"):
+        _fit(tmp_path, trainable, {"width": grid_search([3])})
