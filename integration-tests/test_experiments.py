@@ -6,8 +6,10 @@ can tell a resume (own checkpoint) from an exploit (another trial's) from the re
 
 import json
 import math
+import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,44 @@ def test_num_samples_minus_one_samples_until_the_time_budget_is_spent(fit):
     assert results.num_errors == 0, results.errors
     assert len({result.config["x"] for result in results}) == len(results)  # every trial a fresh sample
     assert math.isfinite(results.get_best_result().metrics["loss"])
+
+
+class Counter(tune.Trainable):
+    """A class Trainable that says, in every result, which process and which instance ran it."""
+
+    def setup(self, config):
+        self.total = 0.0
+        self.resets = 0
+        self.pid = os.getpid()
+        self.instance = uuid.uuid4().hex  # not id(self): a collected instance's address can be reused
+
+    def step(self):
+        self.total += self.config["rate"]
+        return {"total": self.total, "pid": self.pid, "instance": self.instance, "resets": self.resets}
+
+    def reset_config(self, new_config):
+        self.resets += 1
+        self.config = new_config
+        self.total = 0.0
+        return True
+
+
+def test_a_class_trainable_on_reused_actors_gets_a_fresh_instance_per_trial(fit):
+    results = fit(
+        Counter,
+        param_space={"rate": tune.grid_search([1, 2, 3, 4, 5, 6])},
+        run_config=tune.RunConfig(stop={"training_iteration": 3}),
+        reuse_actors=True,
+    )
+    assert results.num_terminated == 6, results.errors
+    for result in results:
+        assert [entry["total"] for entry in result.metrics_history] == [result.config["rate"] * i for i in (1, 2, 3)]
+        assert {entry["resets"] for entry in result.metrics_history} == {0}  # tune never calls reset_config
+    processes = {result.metrics["pid"] for result in results}
+    assert len(processes) < len(results)  # actors were reused: six trials, at most two at a time
+    assert os.getpid() not in processes  # each trial ran in an actor, not in the driver
+    per_process = {}
+    for result in results:
+        per_process.setdefault(result.metrics["pid"], []).append(result.metrics["instance"])
+    # A reused actor built a new instance for each of its trials: setup ran again, no state carried over.
+    assert all(len(set(instances)) == len(instances) for instances in per_process.values())
