@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 import tune
@@ -88,8 +90,9 @@ def test_create_scheduler_refuses_unknown_names_and_arguments_ray_tune_would_dro
 def test_create_searcher_builds_registered_searchers_and_names_those_tune_lacks():
     from tune.search._create import _SEARCHERS
 
-    for name, (_, class_name) in _SEARCHERS.items():
-        assert isinstance(tune.create_searcher(name), getattr(tune.search, class_name)), name
+    for name, (module, class_name) in _SEARCHERS.items():
+        assert isinstance(tune.create_searcher(name), getattr(importlib.import_module(module), class_name)), name
+    assert isinstance(tune.create_searcher("optuna"), tune.search.optuna.OptunaSearch)
     assert isinstance(tune.search.create_searcher("random"), tune.search.BasicVariantGenerator)
     with pytest.raises(ValueError, match=r"'ax' .*docs/migration\.md"):
         tune.create_searcher("ax")

@@ -14,6 +14,10 @@ _SEARCHERS = {
     "quasi_random": ("tune_search", "QuasiRandomSearch"),
     "bohb": ("tune_search", "TuneBOHB"),
     "tpe": ("tune_search", "TPESearch"),
+    "gp": ("tune_search", "GPSearch"),
+    "cmaes": ("tune_search", "CMAESSearch"),
+    "optuna": ("tune_search", "OptunaSearch"),
+    "hyperopt": ("tune_search", "HyperOptSearch"),
 }
 # Ray Tune's names for searchers tune does not provide (docs/migration.md says why).
 _NOT_PROVIDED = ("ax", "bayesopt", "hebo", "nevergrad", "zoopt")
