@@ -1,9 +1,11 @@
 import os
 
+import pytest
 import ray
 
 from tune_controller import RunConfig, TrialEnded, TrialLaunch, TrialReported, TuneConfig, Tuner
 from tune_ray_exec import RayExecutor, release_idle_actors
+from tune_schedulers import ASHAScheduler
 from tune_trial import Decision, Resources, TrialContext, report
 
 
@@ -36,6 +38,18 @@ def test_idle_actors_make_way_for_any_other_work_on_the_cluster(tmp_path):
         return "placed"
 
     # Ray reports the task as unmet demand and the parked actors go; without that it would wait forever.
+    assert ray.get(needs_the_whole_machine.remote(), timeout=120) == "placed"
+
+
+def test_a_fit_that_fails_before_its_first_trial_does_not_keep_the_idle_actors(tmp_path):
+    _fit(tmp_path, report_pid, num_samples=4)  # leaves idle actors holding the 2 CPUs
+    with pytest.raises(ValueError, match="needs a metric"):
+        _fit(tmp_path, report_pid, scheduler=ASHAScheduler())  # refused after the executor's setup
+
+    @ray.remote(num_cpus=2)
+    def needs_the_whole_machine():
+        return "placed"
+
     assert ray.get(needs_the_whole_machine.remote(), timeout=120) == "placed"
 
 

@@ -59,9 +59,6 @@ class RayExecutor(Executor):
             ray.init()
         self._refresh_cluster()
         self._trainable_box = [ray.put(trainable)]
-        if self._reuse_actors:
-            POOL.check_in()
-            self._checked_in = True
 
     def _refresh_cluster(self) -> None:
         cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
@@ -112,6 +109,12 @@ class RayExecutor(Executor):
     def start(self, launch: TrialLaunch, resources: Resources) -> None:
         if self._trainable_box is None:
             raise RuntimeError("RayExecutor.start() called before setup()")
+        if self._reuse_actors and not self._checked_in:
+            # Taken at the first start, not in setup: from here on the controller's run is sure to
+            # call shutdown, which hands the pool back (a fit failing between setup and run must
+            # not keep parked actors from ever being let go).
+            POOL.check_in()
+            self._checked_in = True
         actor = POOL.take(resources) if self._reuse_actors else None
         created = actor is None
         if actor is None:
