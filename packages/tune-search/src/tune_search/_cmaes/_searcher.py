@@ -49,7 +49,7 @@ class CMAESSearch(VectorSearcher):
         mode: str | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         seed: int | None = None,
-        sigma0: float = 0.3,
+        sigma0: float = 1 / 6,
         population: int | None = None,
         restart_strategy: RestartStrategy = "ipop",
         margin: float | None = None,
