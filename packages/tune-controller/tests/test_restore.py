@@ -398,3 +398,24 @@ def test_a_searcher_whose_state_is_not_json_is_refused_before_any_trial(tmp_path
     with pytest.raises(TuneError, match=r"Opaque.get_state\(\) must return JSON-able data"):
         tuner.fit()
     assert started == []
+
+
+def test_a_placement_group_request_comes_back_from_the_journal_with_its_bundles(tmp_path):
+    from tune_controller import with_resources
+    from tune_controller._journal import load_experiment
+    from tune_trial import PlacementGroupFactory
+
+    request = PlacementGroupFactory([{"CPU": 1}, {"CPU": 1}], strategy="SPREAD")
+    tuner = Tuner(
+        with_resources(lambda config: report({"x": config["x"]}), request),
+        param_space={"x": grid_search([1, 2])},
+        run_config=RunConfig(name="bundles", storage_path=str(tmp_path), verbose=0),
+        executor=InProcessExecutor(num_cpus=2),
+    )
+    assert not tuner.fit().errors
+    trials = load_experiment(tmp_path / "bundles").trials
+    assert len(trials) == 2
+    for trial in trials.values():
+        assert isinstance(trial.trial.resources, PlacementGroupFactory)
+        assert trial.trial.resources.bundles == request.bundles
+        assert trial.trial.resources.strategy == "SPREAD"

@@ -1,3 +1,4 @@
+import json
 import pickle
 
 import pytest
@@ -64,3 +65,20 @@ def test_bad_placement_group_factories_are_refused_naming_the_bundle(bundles, st
 
 def test_only_the_first_bundle_may_be_empty():
     assert PlacementGroupFactory([{}, {"CPU": 2}]).head_bundle.as_dict() == {}
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Resources(cpu=2, gpu=1, memory=2**30, custom={"TPU": 1}),
+        PlacementGroupFactory([{"CPU": 1}, {"CPU": 2, "GPU": 1}], strategy="STRICT_SPREAD"),
+        PlacementGroupFactory([{}, {"CPU": 1}]),
+    ],
+)
+def test_json_round_trip_keeps_the_exact_request(request_):
+    rebuilt = Resources.from_json(json.loads(json.dumps(request_.to_json())))
+    assert type(rebuilt) is type(request_)
+    assert rebuilt == request_
+    if isinstance(request_, PlacementGroupFactory):
+        assert rebuilt.bundles == request_.bundles
+        assert rebuilt.strategy == request_.strategy

@@ -176,7 +176,7 @@ class TuneController:
             if "exploit" in ending:
                 self._carry_out_restart(trial, Exploit(ending["exploit"]["source"], decode_config(ending["exploit"])))
             elif "resources" in ending:
-                self._carry_out_restart(trial, ChangeResources(Resources.from_dict(ending["resources"])))
+                self._carry_out_restart(trial, ChangeResources(Resources.from_json(ending["resources"])))
             self._set_status(trial, TrialStatus.PAUSED)
         elif trial.status is TrialStatus.RUNNING:
             self._set_status(trial, TrialStatus.PENDING)
@@ -306,7 +306,7 @@ class TuneController:
                 "t": "trial",
                 "id": trial_id,
                 **encode_config(suggestion),
-                "resources": trial.resources.as_dict(),
+                "resources": trial.resources.to_json(),
                 "name": self._names[trial_id],
                 "dir": self._trial_dirs[trial_id].name,
             }
@@ -461,7 +461,7 @@ class TuneController:
     def _carry_out_restart(self, trial: Trial, request: Exploit | ChangeResources) -> None:
         if isinstance(request, ChangeResources):
             trial.resources = request.resources
-            self._journal.append({"t": "restart", "id": trial.trial_id, "resources": request.resources.as_dict()})
+            self._journal.append({"t": "restart", "id": trial.trial_id, "resources": request.resources.to_json()})
             logger.info("Trial %s restarts with %s", trial.trial_id, request.resources.as_dict())
             return
         source = self._by_id[request.source_trial_id]
@@ -572,7 +572,7 @@ class TuneController:
         if isinstance(request, Exploit):
             record["exploit"] = {"source": request.source_trial_id, **encode_config(request.config)}
         elif isinstance(request, ChangeResources):
-            record["resources"] = request.resources.as_dict()
+            record["resources"] = request.resources.to_json()
         self._journal.append(record)
 
     def _scheduler_hook(self, hook: str, trial: Trial) -> None:

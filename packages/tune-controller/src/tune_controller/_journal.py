@@ -223,7 +223,7 @@ def _apply(state: ExperimentState, record: dict[str, Any]) -> None:
     kind = record["t"]
     if kind == "trial":
         trial = Trial(
-            trial_id=record["id"], config=decode_config(record), resources=Resources.from_dict(record["resources"])
+            trial_id=record["id"], config=decode_config(record), resources=Resources.from_json(record["resources"])
         )
         state.trials[trial.trial_id] = TrialState(trial, record["name"], record["dir"])
         return
@@ -249,7 +249,7 @@ def _apply(state: ExperimentState, record: dict[str, Any]) -> None:
         trial.error = record.get("error")  # set with ERROR; a trial that runs again has none
     elif kind == "restart":
         if "resources" in record:
-            trial.resources = Resources.from_dict(record["resources"])
+            trial.resources = Resources.from_json(record["resources"])
         else:
             trial.config = decode_config(record)
             trial.checkpoint = Checkpoint(resolve(state.directory, record["ckpt"]))

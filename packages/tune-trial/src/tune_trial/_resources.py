@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,21 @@ class Resources:
         gpu = remaining.pop("GPU", remaining.pop("gpu", 0.0))
         memory = remaining.pop("memory", 0.0)
         return cls(cpu=cpu, gpu=gpu, memory=memory, custom=remaining)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able description from which :meth:`from_json` rebuilds this exact request.
+
+        Unlike :meth:`as_dict` (the amounts), it keeps a placement group's bundles and strategy: a
+        journal that stored only the sums would restore a multi-bundle trial as a single bundle.
+        """
+        return self.as_dict()
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Resources:
+        """Inverse of :meth:`to_json`, for plain requests and placement groups alike."""
+        if "bundles" in data:
+            return PlacementGroupFactory(data["bundles"], strategy=data.get("strategy", "PACK"))
+        return Resources.from_dict(data)
 
 
 PLACEMENT_STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
@@ -92,6 +108,9 @@ class PlacementGroupFactory(Resources):
 
     def __hash__(self) -> int:
         return hash((self.strategy, tuple(frozenset(bundle.items()) for bundle in self.bundles)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bundles": [dict(bundle) for bundle in self.bundles], "strategy": self.strategy}
 
     @property
     def head_bundle(self) -> Resources:
