@@ -448,6 +448,12 @@ class SearcherSpec:
     distributions: tuple[str, ...]
     make: Callable[[Sequence[Param], int, int], Driver] | None
     """``(params, seed, budget) -> driver``; None when it cannot be imported here."""
+    categorical: bool = True
+    """False for a searcher whose space check refuses ``choice`` parameters (ours: ``supports_categorical``):
+    it runs on the problems without categorical parameters only."""
+
+    def covers(self, problem: str) -> bool:
+        return self.categorical or not any(p.choices for p in _params(PROBLEMS[problem]))
 
 
 def _import(module: str, name: str) -> Any:
@@ -475,7 +481,9 @@ def _searchers() -> dict[str, SearcherSpec]:
     for name, (module, attribute, model_based, arguments) in OURS.items():
         found = _import(module, attribute)
         make = None if found is None else functools.partial(_make_ours, functools.partial(found, **arguments))
-        specs[name] = SearcherSpec(name, True, model_based, f"{module}.{attribute}", ("tune-search",), make)
+        categorical = bool(getattr(found, "supports_categorical", True))
+        source = f"{module}.{attribute}"
+        specs[name] = SearcherSpec(name, True, model_based, source, ("tune-search",), make, categorical)
     have_optuna = _import("optuna", "create_study") is not None
     # CmaEsSampler needs the cmaes package, GPSampler torch (looked up, not imported: it takes seconds to
     # load); without them the peer is listed as unavailable.
@@ -525,23 +533,28 @@ class Results:
     def median(self, problem: str, searcher: str, in_flight: int) -> np.ndarray:
         return np.asarray(np.median(self.curves[problem, searcher, in_flight], axis=0))
 
-    def searchers_at(self, in_flight: int) -> list[str]:
-        """The searchers run with ``in_flight`` trials in flight (all of them run sequentially)."""
-        return [s for s in self.searchers if (self.problems[0], s, in_flight) in self.curves]
+    def ran(self, problem: str, searcher: str, in_flight: int) -> bool:
+        return (problem, searcher, in_flight) in self.curves
 
-    def ranks(self, in_flight: int, problems: Sequence[str] | None = None) -> np.ndarray:
-        """Average rank (1 = best) of each of :meth:`searchers_at` across problems after each evaluation:
-        shape (searchers, budget)."""
+    def partial(self, in_flight: int) -> list[str]:
+        """Searchers run on some problems only (those they cover), left out of the overall ranks."""
+        counts = {s: sum(self.ran(p, s, in_flight) for p in self.problems) for s in self.searchers}
+        return [s for s, count in counts.items() if 0 < count < len(self.problems)]
+
+    def ranks(self, in_flight: int, problems: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """The searchers run on all ``problems`` (default: all) and their average rank (1 = best) across
+        them after each evaluation, shape (searchers, budget)."""
         from scipy.stats import rankdata
 
         problems = list(problems if problems is not None else self.problems)
-        searchers = self.searchers_at(in_flight)
+        searchers = [s for s in self.searchers if all(self.ran(p, s, in_flight) for p in problems)]
         medians = np.array([[self.median(p, s, in_flight) for s in searchers] for p in problems])
-        return np.asarray(rankdata(medians, axis=1).mean(axis=0))
+        return searchers, np.asarray(rankdata(medians, axis=1).mean(axis=0))
 
     def parallel_ratio(self, searcher: str, parallel: int) -> np.ndarray:
         """Geometric mean over problems of median regret with ``parallel`` in flight / sequential, per evaluation."""
-        differences = [self.median(p, searcher, parallel) - self.median(p, searcher, 1) for p in self.problems]
+        problems = [p for p in self.problems if self.ran(p, searcher, parallel) and self.ran(p, searcher, 1)]
+        differences = [self.median(p, searcher, parallel) - self.median(p, searcher, 1) for p in problems]
         return np.asarray(10 ** np.mean(differences, axis=0))
 
 
@@ -615,7 +628,8 @@ def run(
 ) -> Results:
     """Every cell on ``workers`` processes: sequential runs first, seed by seed, then those in flight.
 
-    Runs with trials in flight are made for ``parallel_searchers`` only (default: every searcher).
+    Runs with trials in flight are made for ``parallel_searchers`` only (default: every searcher); a
+    searcher runs only on the problems it :meth:`~SearcherSpec.covers`.
     With ``cache``, each finished run is stored under its :func:`fingerprint`, and runs stored there
     are read instead of run again: a rerun after one of our searchers changed runs only that searcher.
     """
@@ -626,7 +640,7 @@ def run(
         for seed in range(seeds)
         for problem in problems
         for searcher in searchers
-        if flight == 1 or searcher in in_parallel
+        if (flight == 1 or searcher in in_parallel) and SEARCHERS[searcher].covers(problem)
     ]
     for problem in problems:  # read the tables once, before the workers fork
         _params(PROBLEMS[problem])
@@ -689,11 +703,10 @@ def report(results: Results) -> str:
             "| problem | " + " | ".join(short) + " |",
             "|---|" + "---:|" * len(short),
         ]
-        present = results.searchers_at(flight)
         for problem in results.problems:
             cells = [
                 "/".join(f"{results.median(problem, s, flight)[b - 1]:.2f}" for b in results.budgets)
-                if s in present
+                if results.ran(problem, s, flight)
                 else "-"
                 for s in results.searchers
             ]
@@ -702,11 +715,17 @@ def report(results: Results) -> str:
     lines += ["Average rank across problems (1 = best):", "", "| in flight | evaluations | " + " | ".join(short) + " |"]
     lines.append("|---|---:|" + "---:|" * len(short))
     for flight in results.in_flight:
-        ranked = dict(zip(results.searchers_at(flight), results.ranks(flight), strict=True))
+        ranked = dict(zip(*results.ranks(flight), strict=True))
         for b in results.budgets:
             best = min(r[b - 1] for r in ranked.values())
             row = [_rank_cell(ranked[s][b - 1], best) if s in ranked else "-" for s in results.searchers]
             lines.append(f"| {flight} | {b} | " + " | ".join(row) + " |")
+    for searcher in results.partial(1):
+        covered = sum(results.ran(p, searcher, 1) for p in results.problems)
+        lines.append(
+            f"\n{_short(searcher)} ran on the {covered} problems without categorical parameters only (its space "
+            "check refuses `choice`), so it is not ranked overall; the family ranks include it where it covers one."
+        )
     lines.append("")
     families = sorted({PROBLEMS[p].family for p in results.problems})
     if len(families) > 1:
@@ -715,8 +734,9 @@ def report(results: Results) -> str:
         lines += ["| family | problems | " + " | ".join(short) + " |", "|---|---:|" + "---:|" * len(short)]
         for family in families:
             members = [p for p in results.problems if PROBLEMS[p].family == family]
-            ranks = results.ranks(results.in_flight[0], members)[:, b - 1]
-            lines.append(f"| {family} | {len(members)} | " + " | ".join(f"{r:.2f}" for r in ranks) + " |")
+            ranked = dict(zip(*results.ranks(results.in_flight[0], members), strict=True))
+            row = [f"{ranked[s][b - 1]:.2f}" if s in ranked else "-" for s in results.searchers]
+            lines.append(f"| {family} | {len(members)} | " + " | ".join(row) + " |")
         lines.append("")
     parallel = [f for f in results.in_flight if f > 1]
     if 1 in results.in_flight and parallel:
@@ -727,7 +747,7 @@ def report(results: Results) -> str:
             "|---|---:|" + "---:|" * len(short),
         ]
         for flight in parallel:
-            present = results.searchers_at(flight)
+            present = [s for s in results.searchers if any(results.ran(p, s, flight) for p in results.problems)]
             ratios = [results.parallel_ratio(s, flight) if s in present else None for s in results.searchers]
             for b in results.budgets:
                 row = ["-" if r is None else f"{r[b - 1]:.2f}" for r in ratios]
@@ -735,10 +755,11 @@ def report(results: Results) -> str:
         lines.append("")
     lines += ["Seconds inside each searcher per run (asks and tells, mean over its runs):", ""]
     lines += ["| in flight | " + " | ".join(short) + " |", "|---|" + "---:|" * len(short)]
-    runs = len(results.problems) * len(next(iter(results.curves.values())))
     for flight in results.in_flight:
-        seconds = [results.seconds.get((s, flight)) for s in results.searchers]
-        row = ["-" if spent is None else f"{spent / runs:.2f}" for spent in seconds]
+        row = []
+        for searcher in results.searchers:
+            runs = sum(len(curves) for (_, s, f), curves in results.curves.items() if (s, f) == (searcher, flight))
+            row.append(f"{results.seconds[searcher, flight] / runs:.2f}" if runs else "-")
         lines.append(f"| {flight} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -770,7 +791,7 @@ def plot(results: Results, path: str) -> None:
     styles = {s: "-" if SEARCHERS[s].ours else "--" for s in results.searchers}
     axis_list = list(axes.flat)
     for axis, problem in zip(axis_list, results.problems, strict=False):
-        for searcher in results.searchers:
+        for searcher in [s for s in results.searchers if results.ran(problem, s, 1)]:
             axis.plot(
                 evaluations,
                 results.median(problem, searcher, 1),
@@ -781,7 +802,7 @@ def plot(results: Results, path: str) -> None:
         axis.set_title(problem, fontsize=10)
         axis.set_ylabel("median log10 regret", fontsize=8)
     for axis, flight in zip(axis_list[len(results.problems) :], results.in_flight, strict=False):
-        for searcher, ranks in zip(results.searchers_at(flight), results.ranks(flight), strict=True):
+        for searcher, ranks in zip(*results.ranks(flight), strict=True):
             axis.plot(evaluations, ranks, styles[searcher], color=colours[searcher])
         axis.set_title(f"average rank, {_flight(flight)}", fontsize=10)
         axis.set_ylabel("rank (1 = best)", fontsize=8)
@@ -790,8 +811,10 @@ def plot(results: Results, path: str) -> None:
     for axis in axis_list[:panels]:
         axis.set_xlabel("evaluations", fontsize=8)
         axis.tick_params(labelsize=8)
-    handles, labels = axis_list[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=9)
+    legend = {}  # label -> handle, from every panel: a searcher may not run on the first problem
+    for axis in axis_list:
+        legend.update(zip(*reversed(axis.get_legend_handles_labels()), strict=True))
+    figure.legend(legend.values(), legend.keys(), loc="lower center", ncol=min(len(legend), 5), fontsize=9)
     figure.suptitle("Median log10 regret vs evaluations, sequential (solid: tune, dashed: peers)")
     figure.tight_layout(rect=(0, 0.05, 1, 0.97))
     figure.savefig(path, dpi=80)
