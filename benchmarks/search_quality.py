@@ -481,7 +481,8 @@ def _searchers() -> dict[str, SearcherSpec]:
     for name, (module, attribute, model_based, arguments) in OURS.items():
         found = _import(module, attribute)
         make = None if found is None else functools.partial(_make_ours, functools.partial(found, **arguments))
-        categorical = bool(getattr(found, "supports_categorical", True))
+        # an instance's, not the class's: arguments may change it (CMAESSearch(categorical="random"))
+        categorical = found is None or bool(found(**arguments).supports_categorical)
         source = f"{module}.{attribute}"
         specs[name] = SearcherSpec(name, True, model_based, source, ("tune-search",), make, categorical)
     have_optuna = _import("optuna", "create_study") is not None
