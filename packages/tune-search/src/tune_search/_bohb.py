@@ -45,6 +45,8 @@ class TuneBOHB(RandomSearch):
     while that many trials run.
     """
 
+    needs_metric = True
+
     def __init__(
         self,
         space: Mapping[str, Any] | None = None,

@@ -45,6 +45,8 @@ class TPESearch(RandomSearch):
       apart from one O(n) partition of the losses.
     """
 
+    needs_metric = True
+
     def __init__(
         self,
         space: Mapping[str, Any] | None = None,
