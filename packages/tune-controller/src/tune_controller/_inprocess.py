@@ -9,6 +9,7 @@ import threading
 from tune_controller._events import TrialEnded, TrialEvent
 from tune_controller._executor import Executor, TrainableFunction
 from tune_controller._session import TrialLaunch, TrialRunSession
+from tune_controller._trainable import release_kept_trainables
 from tune_trial import Decision, Resources
 
 
@@ -103,4 +104,6 @@ class InProcessExecutor(Executor):
         self._sessions.clear()
         self._threads.clear()
         self._resources.clear()
+        # Trials ran in this process: the class Trainables kept for reuse would outlive the experiment.
+        release_kept_trainables()
         self._used_cpus = 0.0

@@ -1,10 +1,16 @@
 """The class Trainable API (Ray Tune's): ``setup``, ``step``, ``save_checkpoint``, ``load_checkpoint``,
-``cleanup``, run by a function trainable so that every executor runs it as it runs functions."""
+``cleanup``, run by a function trainable so that every executor runs it as it runs functions.
+
+With ``reuse_actors`` on, a class that overrides ``reset_config`` keeps its instance between trials
+run by the same process (a Ray actor, or the driver for the in-process executor), as Ray Tune keeps
+a reused actor's instance: see :func:`as_function_trainable`."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,6 +19,7 @@ import cloudpickle
 
 from tune_controller._config import CheckpointConfig
 from tune_controller._executor import RESOURCES_ATTRIBUTE, TrainableFunction
+from tune_controller._session import TrialStopped
 from tune_trial import Checkpoint, Resources, TrialContext, get_checkpoint, get_context, report, result_keys
 
 _STATE_FILE = "trainable_state.pkl"
@@ -87,12 +94,22 @@ class Trainable:
         """Restore from what ``save_checkpoint`` returned, or from its directory if it returned None."""
 
     def reset_config(self, new_config: dict[str, Any]) -> bool:
-        """Ray Tune's hook for reusing an instance with another config. tune builds a fresh instance
-        for every trial (cheap next to an actor start, and no state can leak), so it is not called."""
+        """Make this instance ready for another trial with ``new_config`` (``self.config`` is already
+        ``new_config``); return True if it could, False to have a fresh instance built instead.
+
+        Called only with ``TuneConfig(reuse_actors=True)`` on a class that overrides it: a finished
+        (not errored) trial's instance is kept by its process and handed to the next trial that
+        process runs, which saves ``setup`` (loading data, building models). The iteration count
+        restarts at 0; a trial resumed from a checkpoint still gets ``load_checkpoint``. A class that
+        does not override it gets a fresh instance for every trial."""
         return False
 
     def cleanup(self) -> None:
-        """Release what ``setup`` took (always called when the trial ends, however it ends)."""
+        """Release what ``setup`` took. Called once per instance: when its trial ends, or, for an
+        instance kept for reuse (see :meth:`reset_config`), when it is dropped: ``reset_config``
+        returned False, another instance of the class replaced it, the executor shut down (in-process)
+        or the process exits normally. A Ray actor killed at the end of an experiment does not exit
+        normally: its kept instance's ``cleanup`` does not run."""
 
     # -- driving an instance by hand (unit tests of a Trainable, as with Ray Tune's) ---------
 
@@ -134,12 +151,65 @@ class Trainable:
         self.cleanup()
 
 
-def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointConfig) -> TrainableFunction:
-    """A function trainable running ``cls``: steps until ``done``, checkpointing as configured."""
+_kept_lock = threading.Lock()
+_kept: dict[type[Trainable], Trainable] = {}
+"""Per process, the last finished instance of each reusable class, waiting for the next trial."""
+
+
+def _take_kept(cls: type[Trainable], config: dict[str, Any]) -> Trainable | None:
+    """The kept instance of ``cls`` reset to ``config``, or None (nothing kept, or it refused)."""
+    with _kept_lock:
+        instance = _kept.pop(cls, None)
+    if instance is None:
+        return None
+    instance.config = dict(config)
+    try:
+        accepted = instance.reset_config(dict(config))
+    except BaseException:
+        instance.cleanup()
+        raise
+    if not accepted:
+        instance.cleanup()
+        return None
+    instance._iteration = 0
+    return instance
+
+
+def _keep(instance: Trainable) -> None:
+    with _kept_lock:
+        replaced = _kept.pop(type(instance), None)
+        _kept[type(instance)] = instance
+    if replaced is not None:
+        replaced.cleanup()
+
+
+def release_kept_trainables() -> None:
+    """Clean up and forget every instance this process keeps for reuse (executor shutdown, exit)."""
+    with _kept_lock:
+        instances = list(_kept.values())
+        _kept.clear()
+    for instance in instances:
+        instance.cleanup()
+
+
+atexit.register(release_kept_trainables)
+
+
+def as_function_trainable(
+    cls: type[Trainable], checkpoint_config: CheckpointConfig, reuse: bool = False
+) -> TrainableFunction:
+    """A function trainable running ``cls``: steps until ``done``, checkpointing as configured.
+
+    With ``reuse`` (``TuneConfig.reuse_actors``) and a class that overrides ``reset_config``, the
+    instance of a trial that ended without error (done, stopped or paused) is kept by the process
+    instead of cleaned up, and the next trial there takes it through ``reset_config``. One instance
+    is kept per class and process, so a trial never shares an instance with another running one."""
+    reusable = reuse and cls.reset_config is not Trainable.reset_config
 
     @functools.wraps(cls, updated=())
     def run_trainable_class(config: dict[str, Any]) -> None:
-        instance = cls(config)
+        instance = (_take_kept(cls, config) if reusable else None) or cls(config)
+        keep = False
         try:
             checkpoint = get_checkpoint()
             if checkpoint is not None:
@@ -158,9 +228,16 @@ def as_function_trainable(cls: type[Trainable], checkpoint_config: CheckpointCon
                 else:
                     report(result)
                 if done:
+                    keep = reusable
                     return
+        except TrialStopped:
+            keep = reusable
+            raise
         finally:
-            instance.cleanup()
+            if keep:
+                _keep(instance)
+            else:
+                instance.cleanup()
 
     run_trainable_class.__name__ = cls.__name__
     resources = getattr(cls, RESOURCES_ATTRIBUTE, None)

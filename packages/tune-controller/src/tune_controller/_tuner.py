@@ -71,7 +71,9 @@ class Tuner:
     ) -> None:
         check_trainable(trainable)
         if isinstance(trainable, type) and issubclass(trainable, Trainable):
-            trainable = as_function_trainable(trainable, (run_config or RunConfig()).checkpoint_config)
+            trainable = as_function_trainable(
+                trainable, (run_config or RunConfig()).checkpoint_config, (tune_config or TuneConfig()).reuse_actors
+            )
         self._trainable = trainable
         self._param_space = dict(param_space or {})
         self._tune_config = tune_config or TuneConfig()
