@@ -208,7 +208,9 @@ def as_function_trainable(
 
     @functools.wraps(cls, updated=())
     def run_trainable_class(config: dict[str, Any]) -> None:
-        instance = (_take_kept(cls, config) if reusable else None) or cls(config)
+        instance = _take_kept(cls, config) if reusable else None
+        if instance is None:
+            instance = cls(config)
         keep = False
         try:
             checkpoint = get_checkpoint()
