@@ -1,9 +1,11 @@
 import os
+import uuid
+from pathlib import Path
 
 import pytest
 import ray
 
-from tune_controller import RunConfig, TrialEnded, TrialLaunch, TrialReported, TuneConfig, Tuner
+from tune_controller import RunConfig, Trainable, TrialEnded, TrialLaunch, TrialReported, TuneConfig, Tuner
 from tune_ray_exec import RayExecutor, release_idle_actors
 from tune_schedulers import ASHAScheduler
 from tune_trial import Decision, Resources, TrialContext, report
@@ -120,3 +122,38 @@ def test_max_concurrent_trials_caps_the_actors_in_use(tmp_path):
     results = _fit(tmp_path, report_pid, num_samples=4, max_concurrent_trials=1)
     assert results.num_terminated == 4
     assert len({result.metrics["pid"] for result in results}) == 1  # 2 CPUs, but one trial at a time
+
+
+class CleansUp(Trainable):
+    """Reused through reset_config; its cleanup leaves a file named after the instance."""
+
+    def setup(self, config):
+        self.instance = uuid.uuid4().hex
+
+    def step(self):
+        return {"instance": self.instance, "done": True}
+
+    def reset_config(self, new_config):
+        return True
+
+    def cleanup(self):
+        (Path(self.config["marks"]) / self.instance).write_text("")
+
+
+def test_every_reused_trainable_instance_is_cleaned_up_once_its_actor_goes(tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    release_idle_actors()
+    tuner = Tuner(
+        CleansUp,
+        param_space={"marks": str(marks)},
+        tune_config=TuneConfig(num_samples=6, reuse_actors=True),
+        run_config=RunConfig(storage_path=str(tmp_path), verbose=0),
+        executor=RayExecutor(),
+    )
+    results = tuner.fit()
+    assert not results.errors
+    instances = {result.metrics["instance"] for result in results}
+    assert len(instances) < 6  # instances were reused across trials
+    release_idle_actors()  # kills the idle actors, each holding the last instance it kept
+    assert {path.name for path in marks.iterdir()} == instances

@@ -24,7 +24,7 @@ from tune_controller._stoppers import (
     TrialPlateauStopper,
 )
 from tune_controller._tensorboard import TBXLoggerCallback
-from tune_controller._trainable import Trainable
+from tune_controller._trainable import Trainable, release_kept_trainables
 from tune_controller._tuner import Tuner
 from tune_controller._wrappers import with_parameters, with_resources
 
@@ -67,6 +67,7 @@ __all__ = [
     "TuneConfig",
     "TuneController",
     "Tuner",
+    "release_kept_trainables",
     "with_parameters",
     "with_resources",
 ]

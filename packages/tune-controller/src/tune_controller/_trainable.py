@@ -107,9 +107,9 @@ class Trainable:
     def cleanup(self) -> None:
         """Release what ``setup`` took. Called once per instance: when its trial ends, or, for an
         instance kept for reuse (see :meth:`reset_config`), when it is dropped: ``reset_config``
-        returned False, another instance of the class replaced it, the executor shut down (in-process)
-        or the process exits normally. A Ray actor killed at the end of an experiment does not exit
-        normally: its kept instance's ``cleanup`` does not run."""
+        returned False, another instance of the class replaced it, the executor shut down (in-process),
+        its Ray actor is let go (the executor asks the actor to release it before killing it) or the
+        process exits normally."""
 
     # -- driving an instance by hand (unit tests of a Trainable, as with Ray Tune's) ---------
 

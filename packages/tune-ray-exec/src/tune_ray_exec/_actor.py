@@ -7,7 +7,14 @@ from typing import Any
 
 import ray
 
-from tune_controller import TrainableFunction, TrialEnded, TrialEvent, TrialLaunch, TrialRunSession
+from tune_controller import (
+    TrainableFunction,
+    TrialEnded,
+    TrialEvent,
+    TrialLaunch,
+    TrialRunSession,
+    release_kept_trainables,
+)
 from tune_trial import Decision
 
 _LINGER_S = 0.05
@@ -68,6 +75,11 @@ class TrialActor:
 
     def decide(self, trial_id: str, decision: Decision) -> None:
         self._sessions[trial_id].decide(decision)
+
+    def release_kept_trainables(self) -> None:
+        """Clean up the class Trainable instances kept here for reuse, before the actor is killed
+        (``ray.kill`` skips ``atexit``, so without this their ``cleanup`` would never run)."""
+        release_kept_trainables()
 
     def stop(self, trial_id: str) -> None:
         with self._lock:

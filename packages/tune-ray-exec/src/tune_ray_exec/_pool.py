@@ -29,6 +29,9 @@ KEEP_IDLE_S = 10.0
 
 _WATCH_INTERVAL_S = 0.1
 
+CLEANUP_TIMEOUT_S = 30.0
+"""How long an actor's kept class Trainables may take to clean up before the actor is killed anyway."""
+
 
 def _ray_session() -> tuple[str, str, str] | None:
     """Identifies the Ray connection actor handles belong to; ``None`` when Ray is not initialised."""
@@ -109,9 +112,15 @@ class ActorPool:
             remove_placement_group(group)
 
     def kill(self, actor: ActorHandle[Any]) -> None:
-        """End an actor and the placement group it ran in."""
+        """End an actor and the placement group it ran in, once its kept Trainables are cleaned up."""
         with self._lock:
             group = self._groups.pop(actor, None)
+        try:
+            cleaned = actor.release_kept_trainables.remote()
+            if not ray.wait([cleaned], timeout=CLEANUP_TIMEOUT_S)[0]:
+                logger.warning("A kept Trainable's cleanup() took over %.0f s; killing its actor", CLEANUP_TIMEOUT_S)
+        except Exception:  # Ray shut down meanwhile, or the actor died: nothing is left to clean up
+            logger.debug("could not ask an actor to clean up", exc_info=True)
         try:
             ray.kill(actor)
             if group is not None:
