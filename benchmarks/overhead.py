@@ -104,40 +104,47 @@ def check_every_result_arrived(results: Any, expected: int) -> None:
             raise SystemExit(f"trial {result.trial_id}: {len(result.metrics_history)} results, expected {expected}")
 
 
+def cold_warm_theirs(
+    storage: str, ours: Any, space: dict, theirs: Any, their_space: dict, expected_results: int | None, **settings: Any
+) -> tuple[float, float, float]:
+    """tune cold (its idle actors let go first, so it starts actors as Ray Tune does), tune warm (the
+    actors the cold run left idle), then Ray Tune with the whole machine; ``settings`` go to both sides,
+    except a ``scheduler`` factory, called afresh for each run."""
+    make_scheduler = settings.pop("scheduler", None)
+    times = []
+    release_idle_actors()
+    for _ in ("cold", "warm"):
+        scheduler = {"scheduler": make_scheduler(tune.schedulers.ASHAScheduler)} if make_scheduler else {}
+        elapsed, results = run_ours(ours, space, storage, **scheduler, **settings)
+        if expected_results is not None:
+            check_every_result_arrived(results, expected_results)
+        times.append(elapsed)
+    release_idle_actors()
+    scheduler = {"scheduler": make_scheduler(RayASHA)} if make_scheduler else {}
+    their_time, _ = run_ray(theirs, their_space, storage, **scheduler, **settings)
+    return times[0], times[1], their_time
+
+
 def many_trials(storage: str) -> tuple[float, float, float]:
-    space = {"x": tune.uniform(0, 1)}
-    release_idle_actors()  # cold: tune starts its actors, as Ray Tune does
-    cold, results = run_ours(one_result, space, storage, num_samples=500)
-    check_every_result_arrived(results, 1)
-    warm, results = run_ours(one_result, space, storage, num_samples=500)
-    check_every_result_arrived(results, 1)
-    release_idle_actors()  # Ray Tune gets the whole machine at once
-    theirs, _ = run_ray(ray_one_result, {"x": ray_tune.uniform(0, 1)}, storage, num_samples=500)
-    return cold, warm, theirs
+    return cold_warm_theirs(
+        storage, one_result, {"x": tune.uniform(0, 1)}, ray_one_result, {"x": ray_tune.uniform(0, 1)}, 1,
+        num_samples=500,
+    )  # fmt: skip
 
 
 def many_results(storage: str) -> tuple[float, float, float]:
-    space = {"x": tune.uniform(0, 1)}
-    release_idle_actors()  # cold: tune starts its actors, as Ray Tune does
-    cold, results = run_ours(thousand_results, space, storage, num_samples=10)
-    check_every_result_arrived(results, 1000)
-    warm, results = run_ours(thousand_results, space, storage, num_samples=10)
-    check_every_result_arrived(results, 1000)
-    release_idle_actors()  # Ray Tune gets the whole machine at once
-    theirs, _ = run_ray(ray_thousand_results, {"x": ray_tune.uniform(0, 1)}, storage, num_samples=10)
-    return cold, warm, theirs
+    return cold_warm_theirs(
+        storage, thousand_results, {"x": tune.uniform(0, 1)}, ray_thousand_results, {"x": ray_tune.uniform(0, 1)},
+        1000, num_samples=10,
+    )  # fmt: skip
 
 
 def asha(storage: str) -> tuple[float, float, float]:
-    space = {"index": tune.grid_search(list(range(100)))}
-    release_idle_actors()  # cold: tune starts its actors, as Ray Tune does
-    cold, _ = run_ours(asha_curve, space, storage, scheduler=tune.schedulers.ASHAScheduler(**ASHA))
-    warm, _ = run_ours(asha_curve, space, storage, scheduler=tune.schedulers.ASHAScheduler(**ASHA))
-    release_idle_actors()  # Ray Tune gets the whole machine at once
-    theirs, _ = run_ray(
-        ray_asha_curve, {"index": ray_tune.grid_search(list(range(100)))}, storage, scheduler=RayASHA(**ASHA)
-    )
-    return cold, warm, theirs
+    return cold_warm_theirs(
+        storage, asha_curve, {"index": tune.grid_search(list(range(100)))},
+        ray_asha_curve, {"index": ray_tune.grid_search(list(range(100)))}, None,
+        scheduler=lambda scheduler_class: scheduler_class(**ASHA),
+    )  # fmt: skip
 
 
 def check_asha_decisions(storage: str) -> None:
