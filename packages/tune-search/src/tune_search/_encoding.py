@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from tune_search._domains import Domain
+from tune_search._domains import Categorical, Domain, Float, Integer
 from tune_search._paths import Path, format_path
 from tune_search._space import SearchSpace
 
@@ -48,6 +48,8 @@ class UnitEncoding:
         self.levels: NDArray[np.int64] = np.array([domain.levels or 0 for domain in self.domains], dtype=np.int64)
         """How many values each coordinate's domain has; 0 when it is continuous."""
         self.categorical: NDArray[np.bool_] = np.array([domain.categorical for domain in self.domains], dtype=bool)
+        self.codes: tuple[NDArray[np.float64] | None, ...] = tuple(level_codes(domain) for domain in self.domains)
+        """Per coordinate, the codes of its domain's levels (:func:`level_codes`); None when it is continuous."""
         position = {key: index for index, key in enumerate(self.keys)}
         conditions = [space.conditions.get(key) for key in self.keys]
         self.parent: NDArray[np.int64] = np.array(
@@ -115,3 +117,27 @@ class UnitEncoding:
                     raise ValueError(f"{format_path(key)}: {error}") from None
         point[~self.active(point)] = np.nan
         return point
+
+
+MOST_LEVELS = 1000
+"""Discrete domains with more levels are treated as continuous (decoding still rounds)."""
+
+
+def level_codes(domain: Domain) -> NDArray[np.float64] | None:
+    """The unit codes of a discrete domain's levels, ascending; None for continuous (or huge) ones.
+
+    A code is where :meth:`Domain.to_unit` puts the level's value: the middle of its stretch.
+    """
+    levels = domain.levels
+    if levels is None or levels > MOST_LEVELS:
+        return None
+    if isinstance(domain, Categorical):
+        return (np.arange(levels) + 0.5) / levels
+    if isinstance(domain, Integer):
+        q = domain.q or 1
+        values: list[float] = [domain.from_unit(0.0) + q * step for step in range(levels)]
+    else:
+        assert isinstance(domain, Float)
+        assert domain.q is not None
+        values = [(round(domain.low / domain.q) + step) * domain.q for step in range(levels)]
+    return np.array(sorted({domain.to_unit(value) for value in values}))

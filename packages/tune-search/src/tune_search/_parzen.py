@@ -5,13 +5,17 @@ which in the unit cube is uniform for every domain. Numerical coordinates get Ga
 truncated to ``[0, 1]``; categorical ones a table that puts most of the kernel's mass on the observed
 category and spreads the rest uniformly: each other category gets ``1 / (n + 1)`` of the observed
 one's weight, so kernels sharpen as the evidence grows, as numerical bandwidths shrink (Optuna's
-categorical kernel does the same). Integer and quantised coordinates are numerical: the domain
-maps a stretch of the unit interval to each value, so a continuous kernel there is a discrete kernel
-over the values.
+categorical kernel does the same). Integer and quantised coordinates are ordinal: given their
+levels' codes, a Gaussian kernel gives each level the mass it puts on the level's cell (the stretch
+of the unit interval nearest its code), draws land on codes, and the prior gives each level its
+cell's width. Scored as point densities instead, the kernels of the many observations that share a
+level are spikes at its code which candidates drawn near (not on) it never see, so g(x) would
+vanish from l(x) / g(x) and TPE would keep proposing the configs it has already evaluated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +42,8 @@ class ParzenEstimator:
     weights: Array
     levels: NDArray[np.int64]
     prior_weight: float
+    codes: tuple[Array | None, ...]
+    """Per column, the codes of an ordinal column's levels (ascending); None elsewhere."""
     categorical_base: float = 1.0
     """Weight each category gets in a categorical kernel besides the observed one (which gets 1)."""
 
@@ -52,6 +58,7 @@ class ParzenEstimator:
         bandwidth_factor: float = 1.0,
         rule: Literal["neighbours", "normal_reference"] = "neighbours",
         min_bandwidth: float | None = None,
+        codes: Sequence[Array | None] = (),
     ) -> ParzenEstimator:
         """A model of ``points`` whose numerical bandwidths follow the spacing of the data.
 
@@ -64,7 +71,8 @@ class ParzenEstimator:
         ``rule="normal_reference"`` gives every kernel the bandwidth ``1.06 * std * n ** (-1 / (d + 4))``
         of its coordinate (Scott's rule, which BOHB's KDE uses), clipped from below by
         ``min_bandwidth``. ``bandwidth_factor`` widens every kernel (BOHB samples from a widened
-        model).
+        model). ``codes`` makes the numerical columns that have them ordinal (see the module's
+        docstring).
         """
         count, dims = points.shape
         sigmas = np.ones((count, dims))
@@ -93,6 +101,7 @@ class ParzenEstimator:
             levels=np.where(categorical, levels, 0),
             prior_weight=prior_weight,
             categorical_base=1.0 / (count + 1),
+            codes=tuple(None if categorical[column] or not codes else codes[column] for column in range(dims)),
         )
 
     def _log_mixture_weights(self) -> Array:
@@ -129,6 +138,9 @@ class ParzenEstimator:
                 quantile = low + draws[:, column] * (high - low)
                 sampled = np.clip(mu + sigma * ndtri(np.clip(quantile, 1e-300, 1 - 1e-16)), 0.0, 1.0)
             result[:, column] = np.where(from_prior, result[:, column], sampled)
+        for column, codes in enumerate(self.codes):
+            if codes is not None:
+                result[:, column] = codes[_cell(codes, result[:, column])]
         return result
 
     def log_pdf(self, x: Array) -> Array:
@@ -148,13 +160,35 @@ class ParzenEstimator:
                     same = level[:, None] == np.floor(self.points[None, :, column] * level_count)
                     base = self.categorical_base
                     terms += np.log(np.where(same, 1.0 + base, base) / (1.0 + level_count * base))
-            elif count:
-                mu = self.points[:, column]
-                sigma = self.sigmas[:, column]
+                continue
+            codes = self.codes[column]
+            if codes is not None:
+                edges = np.concatenate([[0.0], (codes[1:] + codes[:-1]) / 2, [1.0]])
+                cell = _cell(codes, x[:, column])
+                prior += np.log(edges[cell + 1] - edges[cell])
+            if not count:
+                continue
+            mu = self.points[:, column]
+            sigma = self.sigmas[:, column]
+            inside = np.log(np.maximum(ndtr((1.0 - mu) / sigma) - ndtr(-mu / sigma), 1e-300))
+            if codes is not None:  # per distinct cell (candidates share many), then spread to the rows
+                cells, row_cell = np.unique(cell, return_inverse=True)
+                z_low = (edges[cells, None] - mu) / sigma
+                z_high = (edges[cells + 1, None] - mu) / sigma
+                # a cell above a kernel's centre as the difference of upper tails, which keeps its
+                # digits far out where both lower tails round to 1
+                flip = np.where(z_low > 0, -1.0, 1.0)
+                cell_mass = np.abs(ndtr(flip * z_high) - ndtr(flip * z_low))
+                terms += (np.log(np.maximum(cell_mass, 1e-300)) - inside)[row_cell]
+            else:
                 z = (x[:, column, None] - mu) / sigma
-                mass = np.log(np.maximum(ndtr((1.0 - mu) / sigma) - ndtr(-mu / sigma), 1e-300))
-                terms += -0.5 * z * z - _LOG_SQRT_2PI - np.log(sigma) - mass
+                terms += -0.5 * z * z - _LOG_SQRT_2PI - np.log(sigma) - inside
         every = np.concatenate([terms + log_weights[:count], (prior + log_weights[count])[:, None]], axis=1)
         top = every.max(axis=1, keepdims=True)  # log-sum-exp, shifted so the largest term is exp(0)
         top[~np.isfinite(top)] = 0.0
         return np.asarray(np.log(np.exp(every - top).sum(axis=1)) + top[:, 0])
+
+
+def _cell(codes: Array, x: Array) -> NDArray[np.intp]:
+    """The level whose code is nearest each of ``x``: the cells' edges are halfway between codes."""
+    return np.searchsorted((codes[1:] + codes[:-1]) / 2, x)

@@ -175,11 +175,12 @@ class TPESearch(RandomSearch):
     ) -> NDArray[np.float64]:
         """The best of ``n_ei_candidates`` draws from l(x) for these coordinates, by l(x) / g(x)."""
         levels, categorical = encoding.levels[columns], encoding.categorical[columns]
+        codes = [encoding.codes[column] for column in columns]
 
         def model(units: NDArray[np.float64]) -> ParzenEstimator:
             rows = units[:, columns]
             rows = rows[~np.isnan(rows).any(axis=1)] if len(rows) else rows.reshape(0, len(columns))
-            return ParzenEstimator.fit(rows, levels, categorical, prior_weight=self._prior_weight)
+            return ParzenEstimator.fit(rows, levels, categorical, prior_weight=self._prior_weight, codes=codes)
 
         good, bad = model(below), model(above)
         candidates = good.sample(rng, self._n_candidates)

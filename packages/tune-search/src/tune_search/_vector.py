@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from tune_search._domains import Categorical, Domain, Float, Integer
 from tune_search._encoding import UnitEncoding
 from tune_search._random import RandomSearch
 from tune_search._space import SearchSpace
@@ -50,7 +49,7 @@ class VectorSearcher(RandomSearch):
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
         self._encoding = UnitEncoding(space)
-        self._codes = [_level_codes(domain) for domain in self._encoding.domains]
+        self._codes = list(self._encoding.codes)
 
     @property
     def encoding(self) -> UnitEncoding:
@@ -144,27 +143,3 @@ class VectorSearcher(RandomSearch):
         self._observed_points = [np.array(entry["point"], dtype=float) for entry in observations]
         self._observed_values = [float(entry["value"]) for entry in observations]
         self._failures = int(state["failures"])
-
-
-_MOST_LEVELS = 1000
-"""Discrete domains with more levels are treated as continuous (decoding still rounds)."""
-
-
-def _level_codes(domain: Domain) -> np.ndarray | None:
-    """The unit codes of a discrete domain's levels, ascending; None for continuous (or huge) ones.
-
-    A code is where :meth:`Domain.to_unit` puts the level's value: the middle of its stretch.
-    """
-    levels = domain.levels
-    if levels is None or levels > _MOST_LEVELS:
-        return None
-    if isinstance(domain, Categorical):
-        return (np.arange(levels) + 0.5) / levels
-    if isinstance(domain, Integer):
-        q = domain.q or 1
-        values: list[float] = [domain.from_unit(0.0) + q * step for step in range(levels)]
-    else:
-        assert isinstance(domain, Float)
-        assert domain.q is not None
-        values = [(round(domain.low / domain.q) + step) * domain.q for step in range(levels)]
-    return np.array(sorted({domain.to_unit(value) for value in values}))
