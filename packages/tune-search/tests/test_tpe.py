@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from tune_search import RandomSearch, TPESearch, choice, grid_search, loguniform, randint, uniform
+from tune_search import RandomSearch, TPESearch, choice, grid_search, lograndint, loguniform, randint, uniform
 from tune_search.testing import SearcherConformance
 
 
@@ -152,3 +152,34 @@ def test_the_above_set_is_capped_at_the_most_recent_trials():
     below, above = searcher._split()
     assert len(below) == 25
     assert len(above) == 50
+
+
+def test_ordinal_kernels_are_distributions_over_the_levels():
+    from tune_search._encoding import level_codes
+    from tune_search._parzen import ParzenEstimator
+
+    codes = level_codes(lograndint(1, 30))  # cells of unequal widths
+    assert codes is not None
+    observed = codes[[3] * 30 + [20]][:, None]
+    model = ParzenEstimator.fit(observed, np.array([0]), np.array([False]), codes=[codes])
+    masses = np.exp(model.log_pdf(codes[:, None]))
+    assert math.isclose(masses.sum(), 1.0, rel_tol=1e-9)
+    assert np.argmax(masses) == 3 and masses[3] > 0.5
+    draws = model.sample(np.random.default_rng(0), 500)[:, 0]
+    assert np.isin(draws, codes).all()
+    assert np.mean(draws == codes[3]) > 0.5
+
+
+def test_on_integer_parameters_it_rarely_proposes_a_config_twice():
+    space = {"a": randint(0, 10), "b": randint(0, 10), "c": randint(0, 4)}
+
+    def loss(config):
+        return abs(config["a"] - 3) + abs(config["b"] - 6) + config["c"]
+
+    searcher = TPESearch(space, "loss", "min", seed=0)
+    seen = []
+    for index in range(100):
+        config = searcher.suggest(f"t{index}")
+        seen.append(tuple(config.values()))
+        searcher.on_trial_complete(f"t{index}", {"loss": loss(config)})
+    assert len(set(seen)) > 60  # point densities re-proposed the incumbent's neighbours: 40 distinct
