@@ -1,5 +1,6 @@
 """Mistakes in a Tuner's inputs are refused before any trial starts, naming the culprit."""
 
+import sys
 import threading
 
 import pytest
@@ -80,11 +81,22 @@ def test_a_storage_path_that_is_not_writable_is_named(tmp_path):
         Tuner(quadratic, run_config=RunConfig(storage_path=str(blocker), verbose=0)).fit()
 
 
-@pytest.mark.parametrize("uri", ["s3://bucket/experiments", "file:///tmp/experiments"])
-def test_a_storage_uri_is_refused_instead_of_becoming_a_local_directory(tmp_path, monkeypatch, uri):
+def test_a_storage_uri_without_pyarrow_names_the_extra_instead_of_becoming_a_local_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(TuneError, match=f"storage_path '{uri}': storage URIs .* are not supported yet"):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed: importing it raises ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow.fs", None)
+    uri = "s3://bucket/experiments"
+    expected = rf"storage_path '{uri}' needs pyarrow.*pip install 'tune-controller\[storage\]'"
+    with pytest.raises(TuneError, match=expected):
         Tuner(quadratic, run_config=RunConfig(storage_path=uri, verbose=0)).fit()
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_storage_uri_pyarrow_cannot_open_is_named(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")  # the extra tune-controller[storage]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TuneError, match="storage_path 'nosuchscheme://x/y': not a storage URI pyarrow can open"):
+        Tuner(quadratic, run_config=RunConfig(storage_path="nosuchscheme://x/y", verbose=0)).fit()
     assert not any(tmp_path.iterdir())
 
 

@@ -403,6 +403,7 @@ def test_a_searcher_whose_state_is_not_json_is_refused_before_any_trial(tmp_path
 def test_a_placement_group_request_comes_back_from_the_journal_with_its_bundles(tmp_path):
     from tune_controller import with_resources
     from tune_controller._journal import load_experiment
+    from tune_controller._storage import ExperimentStorage
     from tune_trial import PlacementGroupFactory
 
     request = PlacementGroupFactory([{"CPU": 1}, {"CPU": 1}], strategy="SPREAD")
@@ -413,7 +414,7 @@ def test_a_placement_group_request_comes_back_from_the_journal_with_its_bundles(
         executor=InProcessExecutor(num_cpus=2),
     )
     assert not tuner.fit().errors
-    trials = load_experiment(tmp_path / "bundles").trials
+    trials = load_experiment(ExperimentStorage(tmp_path / "bundles")).trials
     assert len(trials) == 2
     for trial in trials.values():
         assert isinstance(trial.trial.resources, PlacementGroupFactory)

@@ -5,7 +5,7 @@ from importlib.metadata import version
 from tune_controller._callback import Callback
 from tune_controller._config import CheckpointConfig, FailureConfig, RunConfig, StopCondition, TuneConfig
 from tune_controller._controller import TuneController
-from tune_controller._events import TrialEnded, TrialEvent, TrialReported
+from tune_controller._events import TrialCheckpointed, TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor, TrainableFunction
 from tune_controller._inprocess import InProcessExecutor
 from tune_controller._loggers import CSVLoggerCallback, JsonLoggerCallback, LoggerCallback
@@ -56,6 +56,7 @@ __all__ = [
     "TimeoutStopper",
     "Trainable",
     "TrainableFunction",
+    "TrialCheckpointed",
     "TrialEnded",
     "TrialEvent",
     "TrialLaunch",

@@ -116,6 +116,10 @@ class RunConfig:
 
     name: str | None = None
     storage_path: str | None = None
+    """A local or shared directory, or a URI of remote storage (``s3://bucket/prefix``, ``gs://...``,
+    ``file:///...``: anything ``pyarrow.fs.FileSystem.from_uri`` opens; needs ``tune-controller[storage]``)."""
+    storage_filesystem: Any = None
+    """A ``pyarrow.fs.FileSystem`` (or an fsspec filesystem) in which ``storage_path`` is a path."""
     stop: StopCondition | None = None
     callbacks: Sequence[Callback] = field(default_factory=list)
     failure_config: FailureConfig = field(default_factory=FailureConfig)

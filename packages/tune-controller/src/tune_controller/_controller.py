@@ -14,7 +14,7 @@ from typing import Any
 from tune_controller._callback import Callback
 from tune_controller._checkpoints import CheckpointKeeper
 from tune_controller._config import CheckpointConfig, FailureConfig
-from tune_controller._events import TrialEnded, TrialEvent, TrialReported
+from tune_controller._events import TrialCheckpointed, TrialEnded, TrialEvent, TrialReported
 from tune_controller._executor import Executor
 from tune_controller._journal import (
     ExperimentState,
@@ -22,16 +22,17 @@ from tune_controller._journal import (
     JournalWriter,
     decode_config,
     encode_config,
-    relative,
 )
 from tune_controller._result_grid import Result
 from tune_controller._session import TrialLaunch
 from tune_controller._stoppers import Stopper
+from tune_controller._storage import ExperimentStorage, ExperimentSyncer
 from tune_controller._wrappers import ResourceRequest, resources_for
 from tune_schedulers import TrialScheduler
 from tune_search import FINISHED, Searcher
 from tune_trial import (
     ChangeResources,
+    Checkpoint,
     Decision,
     Exploit,
     Resources,
@@ -68,7 +69,7 @@ class TuneController:
     def __init__(
         self,
         *,
-        experiment_dir: Path,
+        storage: ExperimentStorage,
         experiment_name: str,
         trainable_name: str,
         executor: Executor,
@@ -86,8 +87,11 @@ class TuneController:
         callbacks: Sequence[Callback],
         journal: JournalWriter,
         id_prefix: str,
+        syncer: ExperimentSyncer | None = None,
     ) -> None:
-        self._experiment_dir = experiment_dir
+        self._storage = storage
+        self._syncer = syncer
+        self._experiment_dir = storage.local_dir
         self._experiment_name = experiment_name
         self._trainable_name = trainable_name
         self._executor = executor
@@ -117,13 +121,14 @@ class TuneController:
         # Trials pausing to restart differently: from another's checkpoint, or with other resources.
         self._restarts: dict[str, Exploit | ChangeResources] = {}
         self._stopping: set[str] = set()
+        self._uploading: dict[str, int] = {}  # per trial, checkpoints reported but not in remote storage yet
         self._searcher_finished = False
         self._id_prefix = id_prefix
         self._iteration = 0
         self._journal = journal
         self._outbox: list[Callable[[], None]] = []  # what to tell executors once the journal is committed
         self._snapshot_due = 0.0  # monotonic time of the next allowed snapshot
-        self._reader = JournalReader(experiment_dir, checkpoint_config)
+        self._reader = JournalReader(storage, checkpoint_config)
 
     # -- restoring ---------------------------------------------------------------------------
 
@@ -360,6 +365,7 @@ class TuneController:
                 resources=trial.resources,
             ),
             checkpoint=trial.checkpoint,
+            storage=self._storage.remote,
             start_iteration=int(resume_point.get(result_keys.TRAINING_ITERATION, 0)),
             time_offset_s=float(resume_point.get(result_keys.TIME_TOTAL_S, 0.0)),
             decision_points=self._decision_points,
@@ -388,6 +394,8 @@ class TuneController:
         trial = self._by_id[event.trial_id]
         if isinstance(event, TrialReported):
             self._on_result(trial, event)
+        elif isinstance(event, TrialCheckpointed):
+            self._on_checkpointed(trial, event)
         else:
             self._on_ended(trial, event)
 
@@ -397,18 +405,12 @@ class TuneController:
         record: dict[str, Any] = {"t": "result", "id": trial.trial_id, "r": result, "d": decided}
         trial.last_result = result
         if event.checkpoint is not None:
-            record["ckpt"] = relative(self._experiment_dir, event.checkpoint.path)
+            record["ckpt"] = self._storage.relative(event.checkpoint)
         self._journal.append(record)
+        if event.uploading:
+            self._uploading[trial.trial_id] = self._uploading.get(trial.trial_id, 0) + 1
         if event.checkpoint is not None:
-            trial.checkpoint = event.checkpoint
-            for path in self._checkpoints.add(trial.trial_id, event.checkpoint, result):
-                deleted = relative(self._experiment_dir, path)
-                self._journal.append({"t": "ckpt_del", "id": trial.trial_id, "path": deleted})
-                self._outbox.append(functools.partial(shutil.rmtree, path, ignore_errors=True))
-            self._resume_points[trial.trial_id] = result
-        if event.checkpoint is not None:
-            self._notify("on_checkpoint", trial=trial, checkpoint=event.checkpoint)
-            self._notify("on_trial_save", trial=trial)
+            self._register_checkpoint(trial, event.checkpoint, result)
         if trial.trial_id in self._stopping or trial.trial_id in self._pausing:
             # Reported after the decision to end it: kept, but no longer decided upon.
             self._notify("on_trial_result", trial=trial, result=result)
@@ -433,6 +435,31 @@ class TuneController:
         elif decision is not Decision.CONTINUE:
             self._stop(trial.trial_id)
 
+    def _on_checkpointed(self, trial: Trial, event: TrialCheckpointed) -> None:
+        """A checkpoint reached remote storage: from now on a retry or a restore may rely on it."""
+        self._uploading[trial.trial_id] -= 1
+        self._journal.append({"t": "ckpt", "id": trial.trial_id, "path": event.path, "r": event.result})
+        self._register_checkpoint(trial, self._storage.checkpoint(event.path), event.result)
+
+    def _register_checkpoint(self, trial: Trial, checkpoint: Checkpoint, result: dict[str, Any]) -> None:
+        """``checkpoint`` (journaled with ``result``) is where the trial resumes from now; older ones
+        beyond ``num_to_keep`` are deleted once the journal says so."""
+        trial.checkpoint = checkpoint
+        for path in self._checkpoints.add(trial.trial_id, checkpoint, result):
+            deleted = self._storage.relative(Checkpoint(path, remote=checkpoint.remote))
+            self._journal.append({"t": "ckpt_del", "id": trial.trial_id, "path": deleted})
+            if self._syncer is not None:
+                self._outbox.append(functools.partial(self._syncer.delete_later, deleted))
+            else:
+                self._outbox.append(functools.partial(shutil.rmtree, path, ignore_errors=True))
+        self._resume_points[trial.trial_id] = result
+        self._notify("on_checkpoint", trial=trial, checkpoint=checkpoint)
+        self._notify("on_trial_save", trial=trial)
+
+    def _has_checkpoint(self, trial: Trial) -> bool:
+        """Whether the trial has a checkpoint, or one on its way to remote storage."""
+        return trial.checkpoint is not None or self._uploading.get(trial.trial_id, 0) > 0
+
     def _plan_restart(self, trial: Trial, request: Exploit | ChangeResources) -> Decision:
         """Pause ``trial`` now; once its run has ended, it restarts as ``request`` says."""
         self._check_restart(trial, request)
@@ -445,14 +472,14 @@ class TuneController:
         scheduler = type(self._scheduler).__name__
         if isinstance(request, ChangeResources):
             self._executor.check_feasible(trial.trial_id, request.resources)
-            if trial.checkpoint is None:
+            if not self._has_checkpoint(trial):
                 raise TuneError(
                     f"{scheduler} asked to restart trial {trial.trial_id} with other resources, but it has "
                     f"reported no checkpoint: {_NEEDS_CHECKPOINTS}"
                 )
             return
         source = self._by_id[request.source_trial_id]
-        if source.checkpoint is None:
+        if not self._has_checkpoint(source):
             raise TuneError(
                 f"{scheduler} asked trial {trial.trial_id} to exploit trial {source.trial_id}, which has reported "
                 f"no checkpoint: {_NEEDS_CHECKPOINTS}"
@@ -465,18 +492,24 @@ class TuneController:
             logger.info("Trial %s restarts with %s", trial.trial_id, request.resources.as_dict())
             return
         source = self._by_id[request.source_trial_id]
+        if source.checkpoint is None:
+            # Its first checkpoint is still uploading (it was there when the request was checked).
+            logger.warning(
+                "Trial %s does not exploit trial %s: its checkpoint has not reached the storage yet",
+                trial.trial_id,
+                source.trial_id,
+            )
+            return
         trial.config = dict(request.config)
         trial.checkpoint = source.checkpoint
-        if source.checkpoint is not None:
-            self._checkpoints.pin(source.checkpoint)
+        self._checkpoints.pin(source.checkpoint)
         self._resume_points[trial.trial_id] = self._resume_points[source.trial_id]
-        assert source.checkpoint is not None  # checked when the request came
         self._journal.append(
             {
                 "t": "restart",
                 "id": trial.trial_id,
                 **encode_config(trial.config),
-                "ckpt": relative(self._experiment_dir, source.checkpoint.path),
+                "ckpt": self._storage.relative(source.checkpoint),
                 "resume": self._resume_points[trial.trial_id],
             }
         )
@@ -485,6 +518,7 @@ class TuneController:
     def _on_ended(self, trial: Trial, event: TrialEnded) -> None:
         trial_id = trial.trial_id
         self._running.discard(trial_id)
+        self._uploading.pop(trial_id, None)  # the session waits for its uploads; a dead actor's are lost
         stopped_by_us = trial_id in self._stopping
         self._stopping.discard(trial_id)
         if event.error is not None:
@@ -621,7 +655,9 @@ class TuneController:
             getattr(callback, hook)(self._iteration, self._trials, **kwargs)
 
     def _result(self, trial: Trial) -> Result:
-        return Result.of(trial, str(self._trial_dir(trial)), self._reader)
+        return Result.of(
+            trial, self._storage.trial_path(self._trial_dir(trial).name), self._reader, self._storage.filesystem
+        )
 
 
 def _decision_points(milestones: Collection[int] | None, stops: Collection[int] | None) -> frozenset[int] | None:

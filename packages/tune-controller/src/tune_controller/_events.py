@@ -20,6 +20,19 @@ class TrialReported:
     result: dict[str, Any]
     checkpoint: Checkpoint | None
     awaits_decision: bool
+    uploading: bool = False
+    """A checkpoint came with the result and is being uploaded; a ``TrialCheckpointed`` follows."""
+
+
+@dataclass(frozen=True)
+class TrialCheckpointed:
+    """A checkpoint reported with ``result`` is now in the experiment's remote storage, at ``path``
+    (relative to the experiment's directory). Only for remote storage, where uploads run in the
+    background: a local checkpoint is in place when its ``TrialReported`` is sent."""
+
+    trial_id: str
+    path: str
+    result: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -36,4 +49,4 @@ class TrialEnded:
     exception: BaseException | None = field(default=None, compare=False, repr=False)
 
 
-TrialEvent = TrialReported | TrialEnded
+TrialEvent = TrialReported | TrialCheckpointed | TrialEnded

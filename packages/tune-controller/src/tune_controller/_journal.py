@@ -17,6 +17,10 @@ many journal records it includes; a restore replays the records after it (trial 
 scheduler hooks) into the searcher and the scheduler, so they are as they were at the last commit.
 
 A crash can tear the last line; readers ignore it, and a restore cuts it off before appending.
+
+With remote storage a result's checkpoint is uploaded after the result is journaled: a later
+``ckpt`` record (with the result again, for ranking) says it arrived, and only then does the
+journal count it as the trial's checkpoint.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import cloudpickle
 
 from tune_controller._checkpoints import CheckpointKeeper
 from tune_controller._config import CheckpointConfig
+from tune_controller._storage import ExperimentStorage
 from tune_trial import Checkpoint, Resources, Trial, TrialStatus, TuneError
 
 JOURNAL_FILE = "journal.jsonl"
@@ -149,18 +154,6 @@ def is_experiment(directory: Path) -> bool:
         return False
 
 
-def resolve(directory: Path, path: str) -> str:
-    """Checkpoint paths are kept relative to the experiment, so a moved experiment still finds them."""
-    return str(directory / path)
-
-
-def relative(directory: Path, path: str) -> str:
-    try:
-        return str(Path(path).relative_to(directory))
-    except ValueError:
-        return path
-
-
 @dataclass
 class TrialState:
     """What the journal says about one trial: O(1) in the number of its results."""
@@ -177,7 +170,7 @@ class TrialState:
 class ExperimentState:
     """An experiment rebuilt from its journal (one pass, memory in proportion to the trials)."""
 
-    directory: Path
+    storage: ExperimentStorage
     header: dict[str, Any]
     trials: dict[str, TrialState]
     checkpoints: CheckpointKeeper
@@ -188,8 +181,9 @@ class ExperimentState:
     snapshot: dict[str, Any] | None
 
 
-def load_experiment(directory: Path) -> ExperimentState:
-    """Read an experiment's journal and its latest state snapshot."""
+def load_experiment(storage: ExperimentStorage) -> ExperimentState:
+    """Read an experiment's journal and its latest state snapshot (from the local directory)."""
+    directory = storage.local_dir
     if not is_experiment(directory):
         raise TuneError(f"{str(directory)!r} is not a tune experiment directory (no {JOURNAL_FILE} with a header)")
     snapshot: dict[str, Any] | None = None
@@ -202,7 +196,7 @@ def load_experiment(directory: Path) -> ExperimentState:
         raise TuneError(f"{directory / JOURNAL_FILE}: journal format {header.get('v')!r}, expected {FORMAT_VERSION}")
     checkpoint_config = CheckpointConfig(**header["checkpoint_config"])
     state = ExperimentState(
-        directory=directory,
+        storage=storage,
         header=header,
         trials={},
         checkpoints=CheckpointKeeper(checkpoint_config),
@@ -230,16 +224,20 @@ def _apply(state: ExperimentState, record: dict[str, Any]) -> None:
     if kind == "no_more":
         state.searcher_finished = True
         return
-    if kind not in ("result", "status", "restart", "ckpt_del", "reset", "ending"):
+    if kind not in ("result", "ckpt", "status", "restart", "ckpt_del", "reset", "ending"):
         return  # scheduler hooks matter only for replay
     entry = state.trials[record["id"]]
     trial = entry.trial
     if kind == "result":
         trial.last_result = record["r"]
         if "ckpt" in record:
-            trial.checkpoint = Checkpoint(resolve(state.directory, record["ckpt"]))
+            trial.checkpoint = state.storage.checkpoint(record["ckpt"])
             state.checkpoints.add(trial.trial_id, trial.checkpoint, record["r"])
             entry.resume_point = record["r"]
+    elif kind == "ckpt":
+        trial.checkpoint = state.storage.checkpoint(record["path"])
+        state.checkpoints.add(trial.trial_id, trial.checkpoint, record["r"])
+        entry.resume_point = record["r"]
     elif kind == "ending":
         entry.ending = record
     elif kind == "status":
@@ -252,11 +250,11 @@ def _apply(state: ExperimentState, record: dict[str, Any]) -> None:
             trial.resources = Resources.from_json(record["resources"])
         else:
             trial.config = decode_config(record)
-            trial.checkpoint = Checkpoint(resolve(state.directory, record["ckpt"]))
+            trial.checkpoint = state.storage.checkpoint(record["ckpt"])
             state.checkpoints.pin(trial.checkpoint)
             entry.resume_point = record["resume"]
     elif kind == "ckpt_del":
-        state.checkpoints.discard(trial.trial_id, resolve(state.directory, record["path"]))
+        state.checkpoints.discard(trial.trial_id, state.storage.checkpoint(record["path"]).path)
     else:  # reset: the trial starts over (``restart_errored``)
         trial.checkpoint = None
         trial.last_result = None
@@ -271,9 +269,9 @@ class JournalReader:
     Reading one trial's history scans the journal once; analyses over every trial scan it once too.
     """
 
-    def __init__(self, directory: Path, checkpoint_config: CheckpointConfig) -> None:
-        self._directory = directory
-        self._path = directory / JOURNAL_FILE
+    def __init__(self, storage: ExperimentStorage, checkpoint_config: CheckpointConfig) -> None:
+        self._storage = storage
+        self._path = storage.local_dir / JOURNAL_FILE
         self._checkpoint_config = checkpoint_config
 
     def results(self, trial_id: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -310,6 +308,8 @@ class JournalReader:
                 continue
             if record["t"] == "result" and "ckpt" in record:
                 registered[record["ckpt"]] = record["r"]
+            elif record["t"] == "ckpt":
+                registered[record["path"]] = record["r"]
             elif record["t"] == "ckpt_del":
                 registered.pop(record["path"], None)
             elif record["t"] == "reset":
@@ -319,4 +319,4 @@ class JournalReader:
             key=lambda item: self._checkpoint_config.score(item[1][1], item[0]),
             reverse=True,
         )
-        return [(Checkpoint(resolve(self._directory, path)), metrics) for _, (path, metrics) in ranked]
+        return [(self._storage.checkpoint(path), metrics) for _, (path, metrics) in ranked]

@@ -28,9 +28,11 @@ class Result:
     checkpoint: Checkpoint | None = None
     error: str | None = None
     status: TrialStatus = TrialStatus.TERMINATED
+    filesystem: Any = None
+    """The ``pyarrow.fs.FileSystem`` that ``path`` is in, for remote storage (None: a local path)."""
 
     @classmethod
-    def of(cls, trial: Trial, path: str, journal: JournalReader) -> Result:
+    def of(cls, trial: Trial, path: str, journal: JournalReader, filesystem: Any = None) -> Result:
         return cls(
             trial_id=trial.trial_id,
             config=dict(trial.config),
@@ -40,6 +42,7 @@ class Result:
             checkpoint=trial.checkpoint,
             error=trial.error,
             status=trial.status,
+            filesystem=filesystem,
         )
 
     @property

@@ -8,6 +8,7 @@ decision about it is due (the scheduler declared this iteration a milestone) or 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import time
 import traceback
@@ -18,7 +19,8 @@ from typing import Any
 
 import cloudpickle
 
-from tune_controller._events import TrialEnded, TrialEvent, TrialReported
+from tune_controller._events import TrialCheckpointed, TrialEnded, TrialEvent, TrialReported
+from tune_controller._storage import CheckpointUploader, RemoteStorage
 from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
 
 _SESSION_KEYS = result_keys.AUTO_FILLED_KEYS - {result_keys.DONE}
@@ -44,6 +46,9 @@ class TrialLaunch:
     time_offset_s: float = 0.0
     decision_points: Collection[int] | None = None
     """Iterations at which the trial waits for a decision; ``None`` waits at every one."""
+    storage: RemoteStorage | None = None
+    """The experiment's remote storage, where checkpoints are uploaded; None when ``trial_dir`` is
+    the storage itself."""
 
 
 class TrialRunSession:
@@ -67,6 +72,10 @@ class TrialRunSession:
         self._iteration = launch.start_iteration
         self._started = time.monotonic()
         self._last_report = self._started
+        storage = launch.storage
+        self._uploader = None if storage is None else CheckpointUploader(storage, self._uploaded)
+        self._restored: Checkpoint | None = None
+        self._download_dir: str | None = None
 
     # -- the trial's side -------------------------------------------------------------------
 
@@ -74,7 +83,15 @@ class TrialRunSession:
         return self._launch.context
 
     def get_checkpoint(self) -> Checkpoint | None:
-        return self._launch.checkpoint
+        """The checkpoint to resume from, as a local directory: a remote one is downloaded once,
+        here, where the trial runs (no node needs the files of another)."""
+        checkpoint = self._launch.checkpoint
+        if checkpoint is None or checkpoint.remote is None:
+            return checkpoint
+        if self._restored is None:
+            self._download_dir = tempfile.mkdtemp(prefix=f"restore_{self._launch.trial_id}_")
+            self._restored = Checkpoint(checkpoint.to_directory(self._download_dir))
+        return self._restored
 
     def report(self, metrics: Mapping[str, Any], checkpoint: Checkpoint | None = None) -> None:
         clashes = sorted(set(metrics) & _SESSION_KEYS)
@@ -95,8 +112,13 @@ class TrialRunSession:
         }
         self._last_report = now
         kept = self._persist(checkpoint) if checkpoint is not None else None
+        uploading = False
+        if kept is not None and self._uploader is not None:
+            # In the background: the trial trains on while the driver hears of it once it is there.
+            self._uploader.submit(Path(kept.path), f"{Path(kept.path).parent.name}/{Path(kept.path).name}", result)
+            kept, uploading = None, True
         due = self._decision_points is None or self._iteration in self._decision_points
-        self._push(TrialReported(self._launch.trial_id, result, kept, awaits_decision=due))
+        self._push(TrialReported(self._launch.trial_id, result, kept, awaits_decision=due, uploading=uploading))
         if due:
             self._await_verdict()
         elif self._stop_requested:
@@ -108,6 +130,9 @@ class TrialRunSession:
         if Path(checkpoint.path).resolve() != target.resolve():
             shutil.copytree(checkpoint.path, target, dirs_exist_ok=True)
         return Checkpoint(target)
+
+    def _uploaded(self, path: str, result: dict[str, Any]) -> None:
+        self._push(TrialCheckpointed(self._launch.trial_id, path, result))
 
     def _push(self, event: TrialEvent) -> None:
         with self._condition:
@@ -131,21 +156,34 @@ class TrialRunSession:
     def run(self, trainable: Callable[[dict[str, Any]], Any]) -> None:
         """Run ``trainable`` to its end with this session bound; always ends with a TrialEnded."""
         trial_id = self._launch.trial_id
+        ending: TrialEnded
         try:
             with bind_session(self):
                 output = trainable(self._launch.config)
                 if isinstance(output, Mapping):
                     self.report(output)  # Ray Tune's convention: a returned dict is a final result
         except TrialStopped:
-            self._push(TrialEnded(trial_id, stopped=True))
+            ending = TrialEnded(trial_id, stopped=True)
         except BaseException as error:
-            self._push(TrialEnded(trial_id, error=_user_traceback(error), exception=_portable(error)))
+            ending = TrialEnded(trial_id, error=_user_traceback(error), exception=_portable(error))
         else:
-            self._push(TrialEnded(trial_id))
+            ending = TrialEnded(trial_id)
+        try:
+            self._close_storage()  # a paused trial resumes from what it uploaded: all of it is there first
+        except Exception as error:
+            if ending.error is None:
+                ending = TrialEnded(trial_id, error="".join(traceback.format_exception_only(type(error), error)))
         finally:
+            self._push(ending)
             with self._condition:
                 self._ended = True
                 self._condition.notify_all()
+
+    def _close_storage(self) -> None:
+        if self._download_dir is not None:
+            shutil.rmtree(self._download_dir, ignore_errors=True)
+        if self._uploader is not None:
+            self._uploader.close()
 
     def take_events(self, timeout: float | None, linger_s: float = 0.0) -> list[TrialEvent]:
         """Everything reported since the last call; waits up to ``timeout`` for at least one event.
@@ -171,7 +209,7 @@ class TrialRunSession:
         last = self._events[-1]
         return (
             self._ended
-            or isinstance(last, TrialEnded)
+            or isinstance(last, (TrialEnded, TrialCheckpointed))
             or (isinstance(last, TrialReported) and (last.awaits_decision or last.checkpoint is not None))
             or len(self._events) * 2 >= self._max_buffered
         )

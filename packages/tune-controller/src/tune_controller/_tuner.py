@@ -22,6 +22,8 @@ from tune_controller._inprocess import InProcessExecutor
 from tune_controller._journal import (
     FORMAT_VERSION,
     JOURNAL_FILE,
+    STATE_FILE,
+    ExperimentState,
     JournalReader,
     JournalWriter,
     is_experiment,
@@ -31,11 +33,19 @@ from tune_controller._loggers import default_loggers
 from tune_controller._progress import progress_callbacks
 from tune_controller._result_grid import Result, ResultGrid
 from tune_controller._stoppers import as_stopper
+from tune_controller._storage import (
+    ExperimentStorage,
+    ExperimentSyncer,
+    RemoteStorage,
+    download_experiment,
+    remote_storage,
+    staging_dir,
+)
 from tune_controller._trainable import Trainable, as_function_trainable
 from tune_controller._validation import check_picklable, check_trainable
 from tune_controller._wrappers import trial_resources
-from tune_schedulers import FIFOScheduler
-from tune_search import BasicVariantGenerator
+from tune_schedulers import FIFOScheduler, TrialScheduler
+from tune_search import BasicVariantGenerator, Searcher
 from tune_trial import TuneError
 
 logger = logging.getLogger(__name__)
@@ -47,7 +57,7 @@ TUNER_FILE = "tuner.pkl"
 
 @dataclasses.dataclass(frozen=True)
 class _Restore:
-    directory: Path
+    storage: ExperimentStorage
     resume_unfinished: bool
     resume_errored: bool
     restart_errored: bool
@@ -98,32 +108,40 @@ class Tuner:
         restart_errored: bool = False,
         param_space: Mapping[str, Any] | None = None,
         executor: Executor | None = None,
+        storage_filesystem: Any = None,
     ) -> Tuner:
         """A Tuner that continues the experiment in ``path`` when :meth:`fit` is called.
 
-        ``path`` is the experiment's directory (``storage_path/name``). Finished trials keep their
+        ``path`` is the experiment's directory (``storage_path/name``): a local one, a URI of remote
+        storage (``s3://bucket/prefix/name``), or a path in ``storage_filesystem``. Finished trials keep their
         results and do not run again; unfinished ones resume from their latest checkpoint (or end,
         with ``resume_unfinished=False``); failed ones stay failed unless ``resume_errored`` (resume
         from their latest checkpoint) or ``restart_errored`` (start over) is set. The searcher and
         the scheduler continue from their journaled state. Pass the same ``trainable`` (it is not
         saved), and ``param_space`` only to replace values that could not be pickled.
         """
-        directory = Path(os.path.expanduser(os.fspath(path))).absolute()
+        storage = _open_experiment(path, storage_filesystem)
+        directory = storage.local_dir
+        where = storage.remote.uri() if storage.remote is not None else str(directory)
         if not is_experiment(directory):
             raise TuneError(
-                f"Tuner.restore: {str(directory)!r} is not an experiment directory (no {JOURNAL_FILE} in it); "
+                f"Tuner.restore: {where!r} is not an experiment directory (no {JOURNAL_FILE} in it); "
                 "pass the directory fit() wrote, storage_path/name"
             )
         settings_file = directory / TUNER_FILE
         if not settings_file.is_file():
             raise TuneError(
-                f"Tuner.restore: {str(directory)!r} has no {TUNER_FILE}: the experiment's settings could not be "
+                f"Tuner.restore: {where!r} has no {TUNER_FILE}: the experiment's settings could not be "
                 "pickled when it started (a warning said why), so it cannot be continued"
             )
         with open(settings_file, "rb") as file:
             settings = cloudpickle.load(file)
+        if storage.remote is None:
+            name, storage_path = directory.name, str(directory.parent)
+        else:
+            storage_path, _, name = os.fspath(path).rstrip("/").rpartition("/")
         run_config = dataclasses.replace(
-            settings["run_config"], name=directory.name, storage_path=str(directory.parent)
+            settings["run_config"], name=name, storage_path=storage_path, storage_filesystem=storage_filesystem
         )
         tuner = cls(
             trainable,
@@ -132,12 +150,16 @@ class Tuner:
             run_config=run_config,
             executor=executor,
         )
-        tuner._restore = _Restore(directory, resume_unfinished, resume_errored, restart_errored)
+        tuner._restore = _Restore(storage, resume_unfinished, resume_errored, restart_errored)
         return tuner
 
     @classmethod
-    def can_restore(cls, path: str | os.PathLike[str]) -> bool:
-        """Whether ``path`` holds an experiment that :meth:`restore` can continue."""
+    def can_restore(cls, path: str | os.PathLike[str], storage_filesystem: Any = None) -> bool:
+        """Whether ``path`` (a directory, a URI, or a path in ``storage_filesystem``) holds an
+        experiment that :meth:`restore` can continue."""
+        remote = remote_storage(os.fspath(path), storage_filesystem, what="Tuner.can_restore path")
+        if remote is not None:
+            return remote.exists(JOURNAL_FILE) and remote.exists(TUNER_FILE)
         directory = Path(os.path.expanduser(os.fspath(path)))
         return is_experiment(directory) and (directory / TUNER_FILE).is_file()
 
@@ -156,15 +178,20 @@ class Tuner:
                 "define a search space: define it in one place only"
             )
         trainable_name = getattr(self._trainable, "__name__", type(self._trainable).__name__)
-        restored = load_experiment(self._restore.directory) if self._restore is not None else None
+        restored = load_experiment(self._restore.storage) if self._restore is not None else None
         if restored is not None:
             name, trainable_name, id_prefix = (restored.header[key] for key in ("name", "trainable", "prefix"))
-            experiment_dir = restored.directory
+            storage = restored.storage
         else:
             name = run_config.name or f"{trainable_name}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
-            experiment_dir = _experiment_dir(run_config.storage_path, name)
+            remote = remote_storage(run_config.storage_path, run_config.storage_filesystem)
+            if remote is None:
+                storage = ExperimentStorage(_experiment_dir(run_config.storage_path, name))
+            else:
+                storage = ExperimentStorage(staging_dir(name), RemoteStorage(remote.filesystem, remote.path(name)))
             id_prefix = uuid.uuid4().hex[:5]
-            _save_settings(experiment_dir, settings)
+            _save_settings(storage.local_dir, settings)
+        experiment_dir = storage.local_dir
         journal = JournalWriter(experiment_dir, fresh=restored is None)
         if restored is None:
             journal.append(
@@ -179,6 +206,34 @@ class Tuner:
                 }
             )
             journal.commit()
+        syncer = None
+        if storage.remote is not None:
+            syncer = ExperimentSyncer(experiment_dir, storage.remote, last=(STATE_FILE, JOURNAL_FILE))
+            try:
+                syncer.start()
+            except TuneError:
+                journal.close()
+                raise
+        try:
+            return self._run(storage, name, trainable_name, id_prefix, searcher, scheduler, journal, restored, syncer)
+        finally:
+            if syncer is not None:
+                syncer.close()
+
+    def _run(
+        self,
+        storage: ExperimentStorage,
+        name: str,
+        trainable_name: str,
+        id_prefix: str,
+        searcher: Searcher,
+        scheduler: TrialScheduler,
+        journal: JournalWriter,
+        restored: ExperimentState | None,
+        syncer: ExperimentSyncer | None,
+    ) -> ResultGrid:
+        tune_config, run_config = self._tune_config, self._run_config
+        experiment_dir = storage.local_dir
         callbacks = list(run_config.callbacks)
         callbacks += [logger for logger in default_loggers() if not any(type(c) is type(logger) for c in callbacks)]
         callbacks += progress_callbacks(run_config.verbose, run_config.progress_reporter, callbacks)
@@ -198,7 +253,7 @@ class Tuner:
             tune_config.metric, tune_config.mode, total_resources=executor.total_resources()
         )
         controller = TuneController(
-            experiment_dir=experiment_dir,
+            storage=storage,
             experiment_name=name,
             trainable_name=trainable_name,
             executor=executor,
@@ -216,6 +271,7 @@ class Tuner:
             callbacks=callbacks,
             journal=journal,
             id_prefix=id_prefix,
+            syncer=syncer,
         )
         if restored is not None and self._restore is not None:
             controller.restore(
@@ -225,7 +281,7 @@ class Tuner:
                 restart_errored=self._restore.restart_errored,
             )
         results = controller.run()
-        reader = JournalReader(experiment_dir, run_config.checkpoint_config)
+        reader = JournalReader(storage, run_config.checkpoint_config)
         self._results = ResultGrid(results, reader, metric=tune_config.metric, mode=tune_config.mode)
         return self._results
 
@@ -236,10 +292,12 @@ class Tuner:
             return self._results
         if self._restore is None:
             raise TuneError("Tuner.get_results(): fit() has not run yet")
-        state = load_experiment(self._restore.directory)
-        reader = JournalReader(state.directory, self._run_config.checkpoint_config)
+        storage = self._restore.storage
+        state = load_experiment(storage)
+        reader = JournalReader(storage, self._run_config.checkpoint_config)
         results = [
-            Result.of(entry.trial, str(state.directory / entry.dirname), reader) for entry in state.trials.values()
+            Result.of(entry.trial, storage.trial_path(entry.dirname), reader, storage.filesystem)
+            for entry in state.trials.values()
         ]
         return ResultGrid(results, reader, metric=self._tune_config.metric, mode=self._tune_config.mode)
 
@@ -267,13 +325,20 @@ def _save_settings(directory: Path, settings: bytes | None) -> None:
     os.replace(temporary, directory / TUNER_FILE)
 
 
+def _open_experiment(path: str | os.PathLike[str], storage_filesystem: Any) -> ExperimentStorage:
+    """An existing experiment's storage; a remote one's driver files are downloaded to a staging directory."""
+    remote = remote_storage(os.fspath(path), storage_filesystem, what="Tuner.restore path")
+    if remote is None:
+        return ExperimentStorage(Path(os.path.expanduser(os.fspath(path))).absolute())
+    local = staging_dir(Path(remote.root).name)
+    try:
+        download_experiment(remote, local)
+    except OSError as error:
+        raise TuneError(f"Tuner.restore: cannot read {remote.uri()!r}: {error}") from error
+    return ExperimentStorage(local, remote)
+
+
 def _experiment_dir(storage_path: str | None, name: str) -> Path:
-    if storage_path and "://" in storage_path:
-        # Not yet: a URI would otherwise become a relative local directory named like it.
-        raise TuneError(
-            f"storage_path {storage_path!r}: storage URIs (s3://, gs://, file://...) are not supported yet; "
-            "use a local directory, or a shared file system mounted at the same path on every node"
-        )
     root = Path(os.path.expanduser(storage_path or DEFAULT_STORAGE_PATH))
     directory = root / name
     try:

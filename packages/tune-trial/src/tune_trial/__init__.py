@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 from tune_trial import result_keys
 from tune_trial._api import TrialSession, bind_session, get_checkpoint, get_context, report
-from tune_trial._checkpoint import Checkpoint
+from tune_trial._checkpoint import Checkpoint, RemoteFiles
 from tune_trial._context import TrialContext
 from tune_trial._decision import Action, ChangeResources, Decision, Exploit
 from tune_trial._errors import NoActiveTrialError, TrialTransitionError, TuneError
@@ -25,6 +25,7 @@ __all__ = [
     "Exploit",
     "NoActiveTrialError",
     "PlacementGroupFactory",
+    "RemoteFiles",
     "Resources",
     "Trial",
     "TrialContext",

@@ -1,0 +1,342 @@
+"""Where an experiment's files live: a local directory, or remote storage behind a ``pyarrow.fs`` filesystem.
+
+With a URI (``s3://bucket/prefix``, ``gs://...``, ``file:///...``, anything
+``pyarrow.fs.FileSystem.from_uri`` accepts) or ``RunConfig(storage_filesystem=...)``, no machine needs
+a shared file system. The driver keeps the journal in a local staging directory, and
+:class:`ExperimentSyncer` copies it (with ``state.json``, the settings and the loggers' files) to the
+storage from a background thread, at most every ``TUNE_SYNC_PERIOD_S`` seconds and once more at the end
+of ``fit``: a lost driver machine loses at most that interval. Each trial writes its checkpoints into a
+local staging copy of its directory, wherever it runs, and :class:`CheckpointUploader` uploads them from
+the trial's process in the background. The trial goes on training meanwhile; the journal records a
+checkpoint only once it is in the storage, so nothing relies on one that is not there (a retry, a
+restore, the deletion of an older one).
+
+pyarrow is an optional dependency (``tune-controller[storage]``), imported only when a URI or a
+filesystem is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import posixpath
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from tune_trial import Checkpoint, TuneError
+
+logger = logging.getLogger(__name__)
+
+STORAGE_EXTRA = "tune-controller[storage]"
+SYNC_PERIOD_ENVIRONMENT_VARIABLE = "TUNE_SYNC_PERIOD_S"
+_DEFAULT_SYNC_PERIOD_S = 10.0
+_SYNC_SHARE = 0.05
+"""A sync that takes long (a big journal, a slow link) is spaced out so syncing keeps at most this busy."""
+CHECKPOINT_PREFIX = "checkpoint_"
+"""Checkpoint directories in a trial's directory: uploaded by the trial, not by the driver's syncer."""
+
+
+def is_uri(path: str | os.PathLike[str]) -> bool:
+    return "://" in os.fspath(path)
+
+
+def _pyarrow_fs(what: str) -> ModuleType:
+    try:
+        import pyarrow.fs  # an optional extra: only remote storage needs it
+    except ImportError as error:
+        raise TuneError(
+            f"{what} needs pyarrow, which is not installed: pip install '{STORAGE_EXTRA}' "
+            "(or use a local directory, or a shared file system mounted on every node)"
+        ) from error
+    module: ModuleType = pyarrow.fs
+    return module
+
+
+@dataclass(frozen=True, eq=True)
+class RemoteStorage:
+    """An experiment's directory in a ``pyarrow.fs`` filesystem.
+
+    Picklable (pyarrow's filesystems are), so trials upload their checkpoints from whichever node
+    they run on. Paths are the filesystem's (``bucket/prefix/experiment``, no scheme).
+    """
+
+    filesystem: Any
+    root: str
+
+    def path(self, relative: str) -> str:
+        return posixpath.join(self.root, relative) if relative else self.root
+
+    def relative(self, path: str) -> str:
+        return posixpath.relpath(path, self.root)
+
+    def uri(self, relative: str = "") -> str:
+        """For messages: ``s3://bucket/prefix/...``."""
+        scheme = {"local": "file"}.get(self.filesystem.type_name, self.filesystem.type_name)
+        return f"{scheme}://{self.path(relative)}"
+
+    def upload(self, local: str | os.PathLike[str], relative: str) -> None:
+        """Copy a local file or directory (recursively) to ``relative``."""
+        fs = _pyarrow_fs("Remote storage")
+        target = self.path(relative)
+        # Object stores have no directories, but local and fsspec filesystems need the parents.
+        self.filesystem.create_dir(target if os.path.isdir(local) else posixpath.dirname(target), recursive=True)
+        fs.copy_files(
+            os.fspath(local),
+            target,
+            source_filesystem=fs.LocalFileSystem(),
+            destination_filesystem=self.filesystem,
+        )
+
+    def download(self, path: str, target: str) -> None:
+        """Copy the directory ``path`` of the filesystem into the local directory ``target``."""
+        fs = _pyarrow_fs("Remote storage")
+        fs.copy_files(path, target, source_filesystem=self.filesystem, destination_filesystem=fs.LocalFileSystem())
+
+    def delete(self, relative: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.filesystem.delete_dir(self.path(relative))
+
+    def exists(self, relative: str) -> bool:
+        fs = _pyarrow_fs("Remote storage")
+        return bool(self.filesystem.get_file_info(self.path(relative)).type != fs.FileType.NotFound)
+
+    def read_bytes(self, relative: str) -> bytes:
+        with self.filesystem.open_input_stream(self.path(relative)) as stream:
+            return bytes(stream.read())
+
+    def files(self) -> list[str]:
+        """Every file under the experiment's directory, relative to it."""
+        fs = _pyarrow_fs("Remote storage")
+        infos = self.filesystem.get_file_info(fs.FileSelector(self.root, recursive=True, allow_not_found=True))
+        return [self.relative(info.path) for info in infos if info.type == fs.FileType.File]
+
+
+def remote_storage(
+    storage_path: str | None, storage_filesystem: Any, what: str = "storage_path"
+) -> RemoteStorage | None:
+    """The remote storage ``storage_path`` names (its root, not an experiment's), or None for a local directory.
+
+    An fsspec filesystem is wrapped as pyarrow's ``PyFileSystem(FSSpecHandler(fs))``.
+    """
+    if storage_filesystem is None and not (storage_path and is_uri(storage_path)):
+        return None
+    fs = _pyarrow_fs(f"{what} {storage_path!r}" if storage_filesystem is None else "storage_filesystem")
+    if storage_filesystem is not None:
+        if not storage_path:
+            raise TuneError("storage_filesystem is set but storage_path is not: give the path inside that filesystem")
+        if is_uri(storage_path):
+            raise TuneError(
+                f"{what} {storage_path!r} is a URI, but storage_filesystem is set too: give a path inside "
+                "storage_filesystem (no scheme), or the URI alone"
+            )
+        if not isinstance(storage_filesystem, fs.FileSystem):
+            if not hasattr(storage_filesystem, "protocol"):
+                raise TuneError(
+                    f"storage_filesystem must be a pyarrow.fs.FileSystem or an fsspec filesystem, "
+                    f"got {type(storage_filesystem).__name__}"
+                )
+            storage_filesystem = fs.PyFileSystem(fs.FSSpecHandler(storage_filesystem))
+        return RemoteStorage(storage_filesystem, storage_path.rstrip("/"))
+    try:
+        filesystem, path = fs.FileSystem.from_uri(storage_path)
+    except (ValueError, OSError) as error:
+        raise TuneError(f"{what} {storage_path!r}: not a storage URI pyarrow can open: {error}") from error
+    return RemoteStorage(filesystem, path.rstrip("/"))
+
+
+@dataclass(frozen=True)
+class ExperimentStorage:
+    """An experiment's directory on this machine (``local_dir``: the storage itself, or the driver's
+    staging copy of remote storage) and, for remote storage, where that is. Checkpoint paths in the
+    journal are relative to the experiment, so a moved experiment still finds them."""
+
+    local_dir: Path
+    remote: RemoteStorage | None = None
+
+    def checkpoint(self, relative: str) -> Checkpoint:
+        if self.remote is None:
+            return Checkpoint(self.local_dir / relative)
+        return Checkpoint(self.remote.path(relative), remote=self.remote)
+
+    def relative(self, checkpoint: Checkpoint) -> str:
+        if checkpoint.remote is not None and self.remote is not None:
+            return self.remote.relative(checkpoint.path)
+        try:
+            return str(Path(checkpoint.path).relative_to(self.local_dir))
+        except ValueError:
+            return checkpoint.path
+
+    def trial_path(self, dirname: str) -> str:
+        """A trial's directory, as ``Result.path`` gives it (in the remote filesystem for remote storage)."""
+        return str(self.local_dir / dirname) if self.remote is None else self.remote.path(dirname)
+
+    @property
+    def filesystem(self) -> Any:
+        return None if self.remote is None else self.remote.filesystem
+
+
+def staging_dir(name: str) -> Path:
+    """A fresh local directory in which the driver keeps a remote experiment's files."""
+    return Path(tempfile.mkdtemp(prefix=f"tune-{name}-"))
+
+
+def download_experiment(remote: RemoteStorage, local_dir: Path) -> None:
+    """Copy a remote experiment's driver files (journal, state, settings, loggers' files) into
+    ``local_dir``; checkpoints stay remote until a trial needs one."""
+    for relative in remote.files():
+        parts = relative.split("/")
+        if len(parts) > 2 and parts[1].startswith(CHECKPOINT_PREFIX):
+            continue
+        target = local_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(remote.read_bytes(relative))
+
+
+def _sync_period() -> float:
+    text = os.environ.get(SYNC_PERIOD_ENVIRONMENT_VARIABLE, "")
+    try:
+        return float(text) if text else _DEFAULT_SYNC_PERIOD_S
+    except ValueError as error:
+        raise TuneError(f"{SYNC_PERIOD_ENVIRONMENT_VARIABLE}={text!r} is not a number of seconds") from error
+
+
+class ExperimentSyncer:
+    """Copies the driver's files of an experiment to its remote storage, off the driver loop.
+
+    Files that did not change since their last upload are skipped; the journal goes last, after
+    ``state.json``, so the remote snapshot never counts records the remote journal lacks.
+    Checkpoint deletions wait for the next sync's journal upload: until the remote journal says a
+    newer checkpoint replaced it, a restore from the storage may still need an old one.
+    """
+
+    def __init__(self, local_dir: Path, remote: RemoteStorage, last: tuple[str, ...] = ()) -> None:
+        """``last``: files to upload after all others, in this order (the state snapshot, the journal)."""
+        self._local_dir = local_dir
+        self._remote = remote
+        self._period_s = _sync_period()
+        self._last = last
+        self._uploaded: dict[str, tuple[int, int]] = {}
+        self._deletions: list[str] = []
+        self._lock = threading.Lock()  # one sync at a time: the thread's, or the final one
+        self._deletions_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="tune-storage-sync", daemon=True)
+
+    def start(self) -> None:
+        """Sync once now (the storage is checked by writing to it, before any trial starts), then
+        in the background."""
+        try:
+            self.sync()
+        except OSError as error:
+            raise TuneError(f"storage {self._remote.uri()!r} is not writable: {error}") from error
+        self._thread.start()
+
+    def delete_later(self, relative: str) -> None:
+        with self._deletions_lock:
+            self._deletions.append(relative)
+
+    def close(self) -> None:
+        """Stop the thread and sync once more, waiting for it (the end of ``fit``)."""
+        self._closing.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.sync()
+
+    def _loop(self) -> None:
+        wait_s = self._period_s
+        while not self._closing.wait(wait_s):
+            started = time.monotonic()
+            try:
+                self.sync()
+            except Exception as error:  # the next sync retries; the final one raises
+                logger.warning("Syncing the experiment to %s failed (retrying later): %s", self._remote.uri(), error)
+            wait_s = max(self._period_s, (time.monotonic() - started) / _SYNC_SHARE)
+
+    def sync(self) -> None:
+        with self._lock:
+            with self._deletions_lock:
+                deletions, self._deletions = self._deletions, []
+            for relative, stat in self._changed_files():
+                self._remote.upload(self._local_dir / relative, relative)
+                self._uploaded[relative] = stat
+            for relative in deletions:
+                self._remote.delete(relative)
+
+    def _changed_files(self) -> list[tuple[str, tuple[int, int]]]:
+        changed: list[tuple[str, tuple[int, int]]] = []
+        for directory, subdirectories, files in os.walk(self._local_dir):
+            subdirectories[:] = [name for name in subdirectories if not name.startswith(CHECKPOINT_PREFIX)]
+            for name in files:
+                if name.endswith(".tmp"):
+                    continue  # being written, to be renamed
+                path = Path(directory) / name
+                relative = path.relative_to(self._local_dir).as_posix()
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue
+                key = (stat.st_mtime_ns, stat.st_size)
+                if self._uploaded.get(relative) != key:
+                    changed.append((relative, key))
+        changed.sort(key=lambda item: self._last.index(item[0]) + 1 if item[0] in self._last else 0)
+        return changed
+
+
+class CheckpointUploader:
+    """Uploads a trial's checkpoints, in order, from a background thread of the trial's process.
+
+    The trial's ``report`` returns once the checkpoint is copied into its local staging directory;
+    ``on_uploaded`` tells the driver when it is in the storage, and the local copy is deleted. A
+    failed upload fails the trial at its next ``report`` (or at its end), so a retry resumes from
+    the last checkpoint that did arrive.
+    """
+
+    def __init__(self, remote: RemoteStorage, on_uploaded: Callable[[str, dict[str, Any]], None]) -> None:
+        self._remote = remote
+        self._on_uploaded = on_uploaded
+        self._queue: queue.Queue[tuple[Path, str, dict[str, Any]] | None] = queue.Queue()
+        self._failure: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, local: Path, relative: str, result: dict[str, Any]) -> None:
+        self.raise_failure()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="tune-checkpoint-upload", daemon=True)
+            self._thread.start()
+        self._queue.put((local, relative, result))
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def close(self) -> None:
+        """Wait for every submitted upload; raise if one failed."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self.raise_failure()
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            local, relative, result = item
+            if self._failure is not None:
+                continue  # the trial fails at its next report; later checkpoints would skip the lost one
+            try:
+                self._remote.upload(local, relative)
+            except Exception as error:  # handed to the trial's thread
+                where = self._remote.uri(relative)
+                self._failure = TuneError(f"Uploading checkpoint {local} to {where} failed: {error}")
+                continue
+            shutil.rmtree(local, ignore_errors=True)
+            self._on_uploaded(relative, result)

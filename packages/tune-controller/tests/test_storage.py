@@ -1,0 +1,244 @@
+"""Remote storage behind a pyarrow.fs filesystem: a file:// URI and an fsspec filesystem stand in for S3.
+
+What "no shared file system" needs, checked on the driver's side: the journal and checkpoints end
+up in the storage, the driver's and the trials' local copies are only staging, restores read the
+storage, and checkpoint uploads run beside the trial instead of inside ``report``.
+"""
+
+import json
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+pyarrow_fs = pytest.importorskip("pyarrow.fs")  # the extra tune-controller[storage]
+fsspec = pytest.importorskip("fsspec")
+
+from fsspec.implementations.memory import MemoryFileSystem  # noqa: E402
+
+from tune_controller import CheckpointConfig, FailureConfig, InProcessExecutor, RunConfig, Tuner  # noqa: E402
+from tune_controller._journal import JOURNAL_FILE, STATE_FILE, read_records  # noqa: E402
+from tune_controller._storage import ExperimentSyncer, RemoteStorage  # noqa: E402
+from tune_controller._tuner import TUNER_FILE  # noqa: E402
+from tune_search import grid_search  # noqa: E402
+from tune_trial import Checkpoint, TuneError, get_checkpoint, get_context, report  # noqa: E402
+
+
+def counting(config):
+    """Counts to ``config["steps"]``, a checkpoint per step; fails once after ``config["fail_at"]``."""
+    start = 0
+    checkpoint = get_checkpoint()
+    if checkpoint is not None:
+        start = int((Path(checkpoint.path) / "step").read_text())
+    for step in range(start + 1, config["steps"] + 1):
+        with tempfile.TemporaryDirectory() as directory:
+            (Path(directory) / "step").write_text(str(step))
+            report({"step": step, "score": config["x"] * step}, checkpoint=Checkpoint.from_directory(directory))
+        marker = Path(config["marker"]) / get_context().get_trial_id()
+        if step == config.get("fail_at") and not marker.exists():
+            marker.touch()
+            raise RuntimeError("failing once")
+
+
+def run(storage_path, marker, *, fail_at=None, storage_filesystem=None, num_to_keep=None, steps=4):
+    tuner = Tuner(
+        counting,
+        param_space={"x": grid_search([1, 2]), "steps": steps, "marker": str(marker), "fail_at": fail_at},
+        run_config=RunConfig(
+            name="remote",
+            storage_path=storage_path,
+            storage_filesystem=storage_filesystem,
+            verbose=0,
+            failure_config=FailureConfig(max_failures=1),
+            checkpoint_config=CheckpointConfig(num_to_keep=num_to_keep),
+        ),
+        executor=InProcessExecutor(num_cpus=2),
+    )
+    return tuner.fit()
+
+
+def checkpoint_dirs(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("checkpoint_*") if path.is_dir())
+
+
+def test_a_file_uri_holds_journal_and_checkpoints_and_retries_resume_from_there(tmp_path):
+    remote, marker = tmp_path / "bucket", tmp_path / "marker"
+    marker.mkdir()
+    grid = run(f"file://{remote}", marker, fail_at=2, num_to_keep=1)
+    assert not grid.errors
+    experiment = remote / "remote"
+    assert {JOURNAL_FILE, STATE_FILE, TUNER_FILE} <= {path.name for path in experiment.iterdir()}
+    for result in grid:
+        # Retried after step 2 from the checkpoint of step 2: steps 3 and 4 once more, not 1 and 2.
+        assert [r["step"] for r in result.metrics_history] == [1, 2, 3, 4]
+        assert result.path == str(experiment / Path(result.path).name)
+        assert isinstance(result.filesystem, pyarrow_fs.LocalFileSystem)
+        # num_to_keep=1: only the latest checkpoint is left in the storage.
+        assert checkpoint_dirs(experiment / Path(result.path).name) == ["checkpoint_000004"]
+        assert result.checkpoint is not None
+        assert result.checkpoint.filesystem is result.filesystem
+        with result.checkpoint.as_directory() as directory:
+            assert (Path(directory) / "step").read_text() == "4"
+        assert [metrics["step"] for _, metrics in result.best_checkpoints] == [4]
+    # The driver's staging directory keeps no checkpoint: the trials uploaded theirs and let go of them.
+    staging = Path(grid[0].journal._storage.local_dir)  # the local copy the ResultGrid reads
+    assert staging != experiment
+    assert checkpoint_dirs(staging) == []
+    records = [record["t"] for record in read_records(experiment / JOURNAL_FILE)]
+    assert records.count("ckpt") == 8
+    assert records.count("ckpt_del") == 6
+
+
+def test_restore_and_results_from_a_uri(tmp_path):
+    remote, marker = tmp_path / "bucket", tmp_path / "marker"
+    marker.mkdir()
+    uri = f"file://{remote}/remote"
+    run(f"file://{remote}", marker, steps=2)
+    assert Tuner.can_restore(uri)
+    assert not Tuner.can_restore(f"file://{remote}/elsewhere")
+    restored = Tuner.restore(uri, counting, restart_errored=True)
+    assert sorted(result.metrics["score"] for result in restored.get_results()) == [2, 4]
+    # Both trials had finished: fit() reruns nothing and keeps their results.
+    grid = restored.fit()
+    assert sorted(len(result.metrics_history) for result in grid) == [2, 2]
+    with pytest.raises(TuneError, match="is not an experiment directory"):
+        Tuner.restore(f"file://{remote}/elsewhere", counting)
+
+
+def test_a_killed_run_resumes_from_the_checkpoints_in_the_storage(tmp_path):
+    """A restore on a machine that has none of the files: the staging copies are deleted first."""
+    remote, marker = tmp_path / "bucket", tmp_path / "marker"
+    marker.mkdir()
+    grid = run(f"file://{remote}", marker, steps=3)
+    experiment = remote / "remote"
+    # Cut the journal back to when every trial had reported two steps, as a crash would have left it.
+    lines = (experiment / JOURNAL_FILE).read_text().splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        record = json.loads(line)
+        if record["t"] in ("result", "ckpt") and record["r"]["step"] == 3:
+            continue
+        if record["t"] == "hook" or (record["t"] == "status" and record["s"] == "TERMINATED"):
+            continue
+        kept.append(line)
+    (experiment / JOURNAL_FILE).write_text("".join(kept))
+    (experiment / STATE_FILE).unlink()
+    local = Path(grid[0].journal._storage.local_dir)
+    for path in sorted(local.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    grid = Tuner.restore(f"file://{remote}/remote", counting).fit()
+    for result in grid:
+        assert [r["step"] for r in result.metrics_history] == [1, 2, 3]
+        assert result.checkpoint is not None
+        assert result.checkpoint.path.endswith("checkpoint_000003")
+
+
+def test_an_fsspec_filesystem_is_storage_too(tmp_path):
+    memory = MemoryFileSystem()
+    marker = tmp_path / "marker"
+    marker.mkdir()
+    grid = run("/experiments", marker, storage_filesystem=memory, num_to_keep=2)
+    assert not grid.errors
+    names = set(memory.find("/experiments/remote"))
+    assert "/experiments/remote/journal.jsonl" in names
+    for result in grid:
+        trial = Path(result.path).name
+        assert {name.split("/")[4] for name in names if "checkpoint_" in name and f"/{trial}/" in name} == {
+            "checkpoint_000003",
+            "checkpoint_000004",
+        }
+        assert result.checkpoint is not None
+        assert (Path(result.checkpoint.to_directory(tmp_path / trial)) / "step").read_text() == "4"
+    assert Tuner.can_restore("/experiments/remote", storage_filesystem=memory)
+
+
+class GatedMemoryFileSystem(MemoryFileSystem):
+    """Checkpoint files can be written only once ``gate`` is set (waiting at most 60 s)."""
+
+    gate = threading.Event()
+    fail = False
+
+    def _open(self, path, mode="rb", **kwargs):
+        if "w" in mode and "/checkpoint_" in path:
+            if self.fail:
+                raise PermissionError(f"no writing to {path}")
+            if not self.gate.wait(60):
+                raise TimeoutError("the trial never got past its reports")
+        return super()._open(path, mode, **kwargs)
+
+
+def test_report_does_not_wait_for_the_upload(tmp_path):
+    memory = GatedMemoryFileSystem(skip_instance_cache=True)
+    memory.store, memory.pseudo_dirs = {}, [""]  # its own store, not the class-wide one of MemoryFileSystem
+
+    def train(config):
+        for step in range(1, 4):
+            with tempfile.TemporaryDirectory() as directory:
+                (Path(directory) / "step").write_text(str(step))
+                report({"step": step}, checkpoint=Checkpoint.from_directory(directory))
+        # Every report returned while the first upload was still blocked: now let uploads through.
+        GatedMemoryFileSystem.gate.set()
+
+    (result,) = Tuner(train, run_config=RunConfig(storage_path="/gated", storage_filesystem=memory, verbose=0)).fit()
+    assert result.error is None
+    assert result.checkpoint is not None
+    assert result.checkpoint.path.endswith("checkpoint_000003")
+    assert [metrics["step"] for _, metrics in result.best_checkpoints] == [3, 2, 1]
+
+
+def test_a_failed_upload_fails_the_trial_naming_the_checkpoint_and_the_storage(tmp_path):
+    memory = GatedMemoryFileSystem(skip_instance_cache=True)
+    memory.store, memory.pseudo_dirs = {}, [""]
+    memory.fail = True
+
+    def train(config):
+        with tempfile.TemporaryDirectory() as directory:
+            (Path(directory) / "weights").write_text("1")
+            report({"step": 1}, checkpoint=Checkpoint.from_directory(directory))
+
+    (result,) = Tuner(train, run_config=RunConfig(storage_path="/failing", storage_filesystem=memory, verbose=0)).fit()
+    assert result.error is not None
+    assert "Uploading checkpoint" in result.error
+    assert "checkpoint_000001" in result.error
+    assert result.checkpoint is None
+
+
+def test_the_syncer_deletes_old_checkpoints_after_uploading_the_journal_and_skips_checkpoints(tmp_path):
+    local, remote_dir = tmp_path / "local", tmp_path / "remote"
+    (local / "trial" / "checkpoint_000001").mkdir(parents=True)
+    (local / "trial" / "checkpoint_000001" / "w").write_text("staged by a trial: it uploads it")
+    (local / "trial" / "result.json").write_text("{}\n")
+    (local / JOURNAL_FILE).write_text('{"t":"experiment"}\n')
+    (remote_dir / "trial" / "checkpoint_000000").mkdir(parents=True)
+    uploads = []
+
+    class RecordingStorage(RemoteStorage):
+        def upload(self, local, relative):
+            uploads.append(relative)
+            super().upload(local, relative)
+
+    storage = RecordingStorage(pyarrow_fs.LocalFileSystem(), str(remote_dir))
+    syncer = ExperimentSyncer(local, storage, last=(STATE_FILE, JOURNAL_FILE))
+    syncer.delete_later("trial/checkpoint_000000")
+    syncer.sync()
+    assert uploads == ["trial/result.json", JOURNAL_FILE]  # the journal last, no checkpoint
+    assert not (remote_dir / "trial" / "checkpoint_000000").exists()
+    syncer.sync()
+    assert uploads == ["trial/result.json", JOURNAL_FILE]  # nothing changed, nothing sent
+    (local / JOURNAL_FILE).write_text('{"t":"experiment"}\n{"t":"no_more","scheduler":true}\n')
+    syncer.close()
+    assert uploads[-1] == JOURNAL_FILE
+    assert (remote_dir / JOURNAL_FILE).read_text().count("\n") == 2
+
+
+def test_a_storage_filesystem_needs_a_plain_path(tmp_path):
+    with pytest.raises(TuneError, match="storage_filesystem is set but storage_path is not"):
+        Tuner(counting, run_config=RunConfig(storage_filesystem=MemoryFileSystem(), verbose=0)).fit()
+    with pytest.raises(TuneError, match="is a URI, but storage_filesystem is set too"):
+        Tuner(
+            counting,
+            run_config=RunConfig(storage_path="s3://b/p", storage_filesystem=MemoryFileSystem(), verbose=0),
+        ).fit()
+    with pytest.raises(TuneError, match=r"must be a pyarrow\.fs\.FileSystem or an fsspec filesystem, got int"):
+        Tuner(counting, run_config=RunConfig(storage_path="/x", storage_filesystem=3, verbose=0)).fit()
