@@ -138,13 +138,14 @@ class Trainable:
         """Load a checkpoint that :meth:`save` (or a trial) wrote; the iteration count continues from it."""
         if not isinstance(checkpoint, Checkpoint):
             checkpoint = Checkpoint.from_directory(checkpoint)
-        state_file = Path(checkpoint.path) / _STATE_FILE
-        if state_file.exists():
-            self.load_checkpoint(cloudpickle.loads(state_file.read_bytes()))
-        else:
-            self.load_checkpoint(checkpoint.path)
-        marker = Path(checkpoint.path) / _ITERATION_FILE
-        self._iteration = int(marker.read_text()) if marker.exists() else 0
+        with checkpoint.as_directory() as directory:  # downloaded first when in remote storage
+            state_file = Path(directory) / _STATE_FILE
+            if state_file.exists():
+                self.load_checkpoint(cloudpickle.loads(state_file.read_bytes()))
+            else:
+                self.load_checkpoint(directory)
+            marker = Path(directory) / _ITERATION_FILE
+            self._iteration = int(marker.read_text()) if marker.exists() else 0
 
     def stop(self) -> None:
         """End a hand-driven instance: calls :meth:`cleanup`."""
