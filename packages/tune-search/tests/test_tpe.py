@@ -6,7 +6,17 @@ import math
 import numpy as np
 import pytest
 
-from tune_search import RandomSearch, TPESearch, choice, grid_search, lograndint, loguniform, randint, uniform
+from tune_search import (
+    RandomSearch,
+    TPESearch,
+    choice,
+    grid_search,
+    lograndint,
+    loguniform,
+    qrandint,
+    randint,
+    uniform,
+)
 from tune_search.testing import SearcherConformance
 
 
@@ -171,16 +181,45 @@ def test_ordinal_kernels_are_distributions_over_the_levels():
     assert np.mean(draws == codes[3]) > 0.5
 
 
-def test_on_integer_parameters_it_rarely_proposes_a_config_twice():
-    space = {"a": randint(0, 10), "b": randint(0, 10), "c": randint(0, 4)}
+def _table_loss(config):
+    return abs(config["a"] - 3) + abs(config["b"] - 6) + (config["c"] != "z")
 
-    def loss(config):
-        return abs(config["a"] - 3) + abs(config["b"] - 6) + config["c"]
 
-    searcher = TPESearch(space, "loss", "min", seed=0)
-    seen = []
-    for index in range(100):
+TABLE = {"a": randint(0, 10), "b": qrandint(0, 18, 2), "c": choice(["x", "y", "z"])}
+
+
+def _suggest(searcher, start, count, loss=_table_loss):
+    configs = []
+    for index in range(start, start + count):
         config = searcher.suggest(f"t{index}")
-        seen.append(tuple(config.values()))
+        configs.append(tuple(config.values()))
         searcher.on_trial_complete(f"t{index}", {"loss": loss(config)})
-    assert len(set(seen)) > 60  # point densities re-proposed the incumbent's neighbours: 40 distinct
+    return configs
+
+
+def test_in_a_discrete_space_it_does_not_propose_a_config_twice():
+    searcher = TPESearch(TABLE, "loss", "min", seed=0, n_startup_trials=10)
+    configs = _suggest(searcher, 0, 10)
+    configs += _suggest(searcher, 10, 60)
+    assert len(set(configs[10:])) == 60
+    assert not set(configs[10:]) & set(configs[:10])
+    # the same after a round trip through JSON (the record of what was tried is rebuilt)
+    restored = TPESearch(TABLE, "loss", "min", seed=0)
+    restored.set_state(json.loads(json.dumps(searcher.get_state())))
+    assert not set(_suggest(restored, 70, 20)) & set(configs)
+    # without the rule (independent TPE), the good configs come back
+    independent = TPESearch(TABLE, "loss", "min", seed=0, multivariate=False)
+    assert len(set(_suggest(independent, 0, 70))) < 60
+
+
+def test_a_running_config_is_not_proposed_again():
+    searcher = TPESearch(TABLE, "loss", "min", seed=1)
+    _suggest(searcher, 0, 30)
+    running = [tuple(searcher.suggest(f"r{index}").values()) for index in range(20)]
+    assert len(set(running)) == 20
+
+
+def test_when_every_config_was_tried_it_repeats_one():
+    searcher = TPESearch({"a": randint(0, 2), "b": choice(["x", "y"])}, "loss", "min", seed=0, n_startup_trials=2)
+    configs = _suggest(searcher, 0, 12, loss=lambda config: config["a"] + (config["b"] == "x"))
+    assert len(set(configs)) == 4

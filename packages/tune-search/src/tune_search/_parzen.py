@@ -140,7 +140,7 @@ class ParzenEstimator:
             result[:, column] = np.where(from_prior, result[:, column], sampled)
         for column, codes in enumerate(self.codes):
             if codes is not None:
-                result[:, column] = codes[_cell(codes, result[:, column])]
+                result[:, column] = codes[level_index(codes, result[:, column])]
         return result
 
     def log_pdf(self, x: Array) -> Array:
@@ -164,7 +164,7 @@ class ParzenEstimator:
             codes = self.codes[column]
             if codes is not None:
                 edges = np.concatenate([[0.0], (codes[1:] + codes[:-1]) / 2, [1.0]])
-                cell = _cell(codes, x[:, column])
+                cell = level_index(codes, x[:, column])
                 prior += np.log(edges[cell + 1] - edges[cell])
             if not count:
                 continue
@@ -189,6 +189,6 @@ class ParzenEstimator:
         return np.asarray(np.log(np.exp(every - top).sum(axis=1)) + top[:, 0])
 
 
-def _cell(codes: Array, x: Array) -> NDArray[np.intp]:
-    """The level whose code is nearest each of ``x``: the cells' edges are halfway between codes."""
+def level_index(codes: Array, x: Array) -> NDArray[np.intp]:
+    """The level whose code is nearest each of ``x``: its cell's edges are halfway between codes."""
     return np.searchsorted((codes[1:] + codes[:-1]) / 2, x)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tune_search._encoding import UnitEncoding
-from tune_search._parzen import ParzenEstimator
+from tune_search._parzen import ParzenEstimator, level_index
 from tune_search._random import RandomSearch
 from tune_search._searcher import Suggestion
 from tune_search._space import SearchSpace
@@ -39,6 +39,10 @@ class TPESearch(RandomSearch):
       spread out instead of piling onto the same point.
     - Failed trials, and trials whose metric is NaN or infinite, count as the worst ones: the model
       learns to avoid where they were.
+    - In a space of discrete parameters only (integers, quantised floats, choices; no conditions),
+      multivariate TPE does not propose a config it has already suggested (finished or running)
+      while a new one is among its candidates: repeating one teaches the model nothing, and once
+      l(x) has narrowed, its best candidates are mostly the good configs already evaluated.
     - Cost: the below set is at most ``gamma``'s 25 trials; the above set is capped at the
       ``max_above`` most recent ones (Optuna weights old ones down for the same reason: the
       region worth modelling moves), so a suggestion costs the same at 1,000 or 100,000 trials
@@ -86,6 +90,10 @@ class TPESearch(RandomSearch):
         """Rows ``[:_finished]``: per finished trial, in order, its unit vector and loss (inf for
         failures; minimised). The arrays grow by doubling, so telling a result is O(1) amortised."""
         self._pending: dict[str, NDArray[np.float64]] = {}
+        self._distinct = False
+        """Whether suggestions avoid configs suggested before (a discrete space, see the class docstring)."""
+        self._tried: set[bytes] | None = None
+        """The levels of every config suggested so far (:meth:`_tried_levels`), built on first use."""
         super().__init__(space, metric, mode, points_to_evaluate, seed)
 
     def check_space(self, space: SearchSpace) -> None:
@@ -97,6 +105,9 @@ class TPESearch(RandomSearch):
             except ValueError as error:
                 raise ValueError(f"points_to_evaluate[{index}]: {error}") from None
         self._encoding = encoding
+        discrete = all(codes is not None for codes in encoding.codes)
+        self._distinct = discrete and self._multivariate and not encoding.conditional
+        self._tried = None
 
     def suggest(self, trial_id: str) -> Suggestion:
         space = self._require_space("suggest")
@@ -112,7 +123,10 @@ class TPESearch(RandomSearch):
             else:
                 unit = self._sample(encoding, rng)
             config = encoding.decode(unit, rng)
-        self._pending[trial_id] = encoding.encode(config)
+        unit = encoding.encode(config)
+        self._pending[trial_id] = unit
+        if self._tried is not None:
+            self._tried.update(self._level_keys(unit[None]))
         return config
 
     def on_trial_complete(self, trial_id: str, result: Mapping[str, Any] | None = None, error: bool = False) -> None:
@@ -185,8 +199,28 @@ class TPESearch(RandomSearch):
         good, bad = model(below), model(above)
         candidates = good.sample(rng, self._n_candidates)
         score = good.log_pdf(candidates) - bad.log_pdf(candidates)
+        if self._distinct:  # then this group is the whole space
+            tried = self._tried_levels()
+            new = np.array([key not in tried for key in self._level_keys(candidates)])
+            if new.any():
+                score[~new] = -np.inf
         best: NDArray[np.float64] = candidates[int(np.argmax(score))]
         return best
+
+    def _tried_levels(self) -> set[bytes]:
+        if self._tried is None:
+            width = len(self._require_encoding())
+            units = [self._units[: self._finished].reshape(-1, width), *(unit[None] for unit in self._pending.values())]
+            self._tried = set(self._level_keys(np.vstack(units)))
+        return self._tried
+
+    def _level_keys(self, units: NDArray[np.float64]) -> list[bytes]:
+        """Each row's levels (in a space whose coordinates all have level codes), as hashable keys."""
+        codes = self._require_encoding().codes
+        levels = np.column_stack(
+            [level_index(code, units[:, column]) for column, code in enumerate(codes) if code is not None]
+        )
+        return [row.tobytes() for row in levels]
 
     def _require_encoding(self) -> UnitEncoding:
         assert self._encoding is not None, "check_space sets the encoding with the space"
@@ -211,6 +245,7 @@ class TPESearch(RandomSearch):
         self._losses = np.array([math.inf if loss is None else float(loss) for _, loss in finished], dtype=float)
         self._finished = len(finished)
         self._pending = {trial_id: vector(unit) for trial_id, unit in state["pending"].items()}
+        self._tried = None
 
 
 def encoding_for(space: SearchSpace, searcher: str) -> UnitEncoding:
