@@ -19,6 +19,7 @@ nox.options.reuse_venv = "yes"
 TEST_TOOLS = ["pytest>=8", "packaging", "psutil"]
 LINT_TOOLS = ["ruff==0.17.6", "mypy==2.4.1", "scipy-stubs"]
 EXAMPLE_DEPENDENCIES = ["scikit-learn>=1.3"]
+INTEGRATION_DEPENDENCIES = ["moto[server]>=5"]  # an S3 server for the remote-storage experiment
 DOCS_TOOLS = ["mkdocs==1.6.1", "mkdocs-material==9.8.2"]
 # The search-quality benchmark's peers and problems (also in benchmarks/requirements.txt).
 SEARCH_QUALITY_DEPENDENCIES = [
@@ -151,7 +152,7 @@ def wheelhouse(session: nox.Session) -> None:
                 sys.executable, "-m", "uv", "build", "--wheel", "--quiet", "--out-dir", wheelhouse,
                 project["directory"], external=True,
             )  # fmt: skip
-        session.install(*TEST_TOOLS, *EXAMPLE_DEPENDENCIES, *_third_party_dependencies())
+        session.install(*TEST_TOOLS, *EXAMPLE_DEPENDENCIES, *INTEGRATION_DEPENDENCIES, *_third_party_dependencies())
         # Siblings come from the wheelhouse only: no index can substitute another project's package.
         # --reinstall-package: a reused environment must not keep an older build of ours.
         fresh = [argument for name in PROJECTS for argument in ("--reinstall-package", name)]

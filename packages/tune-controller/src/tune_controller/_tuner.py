@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import logging
 import os
+import posixpath
 import tempfile
 import time
 import uuid
@@ -137,11 +138,12 @@ class Tuner:
         with open(settings_file, "rb") as file:
             settings = cloudpickle.load(file)
         if storage.remote is None:
-            name, storage_path = directory.name, str(directory.parent)
-        else:
-            storage_path, _, name = os.fspath(path).rstrip("/").rpartition("/")
+            name, storage_path, filesystem = directory.name, str(directory.parent), None
+        else:  # as a path in the filesystem: a URI's query (endpoint, region...) is in the filesystem
+            name, storage_path = posixpath.basename(storage.remote.root), posixpath.dirname(storage.remote.root)
+            filesystem = storage.remote.filesystem
         run_config = dataclasses.replace(
-            settings["run_config"], name=name, storage_path=storage_path, storage_filesystem=storage_filesystem
+            settings["run_config"], name=name, storage_path=storage_path, storage_filesystem=filesystem
         )
         tuner = cls(
             trainable,
