@@ -17,12 +17,13 @@ fsspec = pytest.importorskip("fsspec")
 
 from fsspec.implementations.memory import MemoryFileSystem  # noqa: E402
 
-from tune_controller import CheckpointConfig, FailureConfig, InProcessExecutor, RunConfig, Tuner  # noqa: E402
+from tune_controller import CheckpointConfig, FailureConfig, InProcessExecutor, RunConfig, TuneConfig, Tuner  # noqa: E402
 from tune_controller._journal import JOURNAL_FILE, STATE_FILE, read_records  # noqa: E402
 from tune_controller._storage import ExperimentSyncer, RemoteStorage  # noqa: E402
 from tune_controller._tuner import TUNER_FILE  # noqa: E402
+from tune_schedulers import TrialScheduler  # noqa: E402
 from tune_search import grid_search  # noqa: E402
-from tune_trial import Checkpoint, TuneError, get_checkpoint, get_context, report  # noqa: E402
+from tune_trial import Checkpoint, Decision, Exploit, TuneError, get_checkpoint, get_context, report  # noqa: E402
 
 
 def counting(config):
@@ -232,6 +233,24 @@ def test_the_syncer_deletes_old_checkpoints_after_uploading_the_journal_and_skip
     assert (remote_dir / JOURNAL_FILE).read_text().count("\n") == 2
 
 
+class ReadOnlyMemoryFileSystem(MemoryFileSystem):
+    def _open(self, path, mode="rb", **kwargs):
+        if "w" in mode:
+            raise PermissionError(f"read-only: {path}")
+        return super()._open(path, mode, **kwargs)
+
+
+def test_storage_that_cannot_be_written_is_named_before_any_trial_starts():
+    started = []
+    memory = ReadOnlyMemoryFileSystem(skip_instance_cache=True)
+    memory.store, memory.pseudo_dirs = {}, [""]
+    run_config = RunConfig(name="ro", storage_path="/read-only", storage_filesystem=memory, verbose=0)
+    expected = r"storage_path 'memory:///read-only/ro' is not writable: read-only: /read-only/ro/tuner.pkl"
+    with pytest.raises(TuneError, match=expected):
+        Tuner(started.append, run_config=run_config).fit()
+    assert started == []
+
+
 def test_a_storage_filesystem_needs_a_plain_path(tmp_path):
     with pytest.raises(TuneError, match="storage_filesystem is set but storage_path is not"):
         Tuner(counting, run_config=RunConfig(storage_filesystem=MemoryFileSystem(), verbose=0)).fit()
@@ -242,3 +261,69 @@ def test_a_storage_filesystem_needs_a_plain_path(tmp_path):
         ).fit()
     with pytest.raises(TuneError, match=r"must be a pyarrow\.fs\.FileSystem or an fsspec filesystem, got int"):
         Tuner(counting, run_config=RunConfig(storage_path="/x", storage_filesystem=3, verbose=0)).fit()
+
+
+def owned_steps(config):
+    """``4 + x`` steps, a checkpoint each holding (step, owner); reports where it resumed and whose state."""
+    step, owner, resumed = 0, None, None
+    checkpoint = get_checkpoint()
+    if checkpoint is not None:
+        # A local download, not the driver's staging copy (the trials let go of those after uploading).
+        assert Path(get_context().get_trial_dir()).parent not in Path(checkpoint.path).parents
+        step, owner = json.loads((Path(checkpoint.path) / "state.json").read_text())
+        resumed = step
+    while step < 4 + config["x"]:
+        step += 1
+        with tempfile.TemporaryDirectory() as directory:
+            (Path(directory) / "state.json").write_text(json.dumps([step, get_context().get_trial_id()]))
+            report({"step": step, "resumed": resumed, "from": owner}, checkpoint=Checkpoint.from_directory(directory))
+
+
+class PauseEachOnceThenExploit(TrialScheduler):
+    """Pauses every trial at its second result; the second trial, at its third, exploits the first."""
+
+    def __init__(self):
+        super().__init__()
+        self.trials, self.paused = [], set()
+
+    def milestones(self):
+        return {2, 3}
+
+    def on_trial_add(self, trial):
+        if trial not in self.trials:
+            self.trials.append(trial)
+
+    def on_trial_result(self, trial, result):
+        if result["training_iteration"] == 2 and trial.trial_id not in self.paused:
+            self.paused.add(trial.trial_id)
+            return Decision.PAUSE
+        second = len(self.trials) > 1 and trial is self.trials[1]
+        if result["training_iteration"] == 3 and second and trial.config["x"] != 5:
+            return Exploit(self.trials[0].trial_id, {"x": 5})
+        return Decision.CONTINUE
+
+
+def test_pause_resume_and_exploit_restore_from_the_storage(tmp_path):
+    grid = Tuner(
+        owned_steps,
+        param_space={"x": grid_search([1, 2])},
+        tune_config=TuneConfig(scheduler=PauseEachOnceThenExploit(), max_concurrent_trials=1),
+        run_config=RunConfig(name="pbt", storage_path=f"file://{tmp_path}", verbose=0),
+        executor=InProcessExecutor(num_cpus=1),
+    ).fit()
+    assert not grid.errors
+    source, exploiter = grid
+    steps = [(r["step"], r["resumed"]) for r in source.metrics_history]
+    assert steps == [(1, None), (2, None), (3, 2), (4, 2), (5, 2)]  # paused at 2, resumed from its checkpoint
+    assert exploiter.config == {"x": 5}
+    # Paused at 2 and resumed from its own checkpoint; at 3 restarted from the source's latest (step 5).
+    steps = [(r["step"], r["resumed"], r["from"] == source.trial_id) for r in exploiter.metrics_history]
+    assert steps == [
+        (1, None, False),
+        (2, None, False),
+        (3, 2, False),
+        (6, 5, True),
+        (7, 5, True),
+        (8, 5, True),
+        (9, 5, True),
+    ]

@@ -80,7 +80,8 @@ class RemoteStorage:
 
     def uri(self, relative: str = "") -> str:
         """For messages: ``s3://bucket/prefix/...``."""
-        scheme = {"local": "file"}.get(self.filesystem.type_name, self.filesystem.type_name)
+        name = str(self.filesystem.type_name).removeprefix("py::fsspec+")  # an fsspec filesystem's protocol
+        scheme = {"local": "file"}.get(name, name)
         return f"{scheme}://{self.path(relative)}"
 
     def upload(self, local: str | os.PathLike[str], relative: str) -> None:
@@ -237,7 +238,7 @@ class ExperimentSyncer:
         try:
             self.sync()
         except OSError as error:
-            raise TuneError(f"storage {self._remote.uri()!r} is not writable: {error}") from error
+            raise TuneError(f"storage_path {self._remote.uri()!r} is not writable: {error}") from error
         self._thread.start()
 
     def delete_later(self, relative: str) -> None:
@@ -245,11 +246,20 @@ class ExperimentSyncer:
             self._deletions.append(relative)
 
     def close(self) -> None:
-        """Stop the thread and sync once more, waiting for it (the end of ``fit``)."""
+        """Stop the thread and sync once more, waiting for it (the end of ``fit``). A failure is
+        logged, not raised: the experiment is complete in the staging directory, which it names."""
         self._closing.set()
         if self._thread.is_alive():
             self._thread.join()
-        self.sync()
+        try:
+            self.sync()
+        except Exception as error:
+            logger.error(
+                "The last sync of the experiment to %s failed (%s): its complete files are in %s",
+                self._remote.uri(),
+                error,
+                self._local_dir,
+            )
 
     def _loop(self) -> None:
         wait_s = self._period_s
