@@ -61,10 +61,14 @@ class Probe:
     def ping(self) -> None:
         pass
 
-    def import_module(self, name: str) -> dict[str, float]:
-        """Import what a trial of one system needs, after Ray's own imports, and time it."""
+    def import_module(self, name: str) -> dict[str, float] | None:
+        """Import what a trial of one system needs, after Ray's own imports, and time it; ``None``
+        where it cannot be imported (``ray.tune`` needs pydantic, which plain ``ray`` lacks)."""
         wall, cpu = time.perf_counter(), time.process_time()
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return None
         return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
 
@@ -81,6 +85,9 @@ def start_two(trial_modules: tuple[str, str]) -> list[dict[str, Any]]:
         ray.get(actor.ping.remote())
         second_call = time.perf_counter() - start
         imported = ray.get(actor.import_module.remote(module))
+        timing = {}
+        if imported is not None:
+            timing = {f"import {module}": imported["wall"], f"import {module} cpu": imported["cpu"]}
         rows.append({
             "create_to_init": row["init_at"] - created_at,
             "cpu_at_init": row["cpu_at_init"],
@@ -89,9 +96,8 @@ def start_two(trial_modules: tuple[str, str]) -> list[dict[str, Any]]:
             "first_call_to_reply": replied_at - row["called_at"],
             "create_to_first_reply": replied_at - created_at,
             "second_call": second_call,
-            f"import {module}": imported["wall"],
-            f"import {module} cpu": imported["cpu"],
             "imported_before_call": row["imported_before_call"],
+            **timing,
         })  # fmt: skip
     for actor in actors:
         ray.kill(actor)
@@ -162,6 +168,9 @@ def main() -> None:
         for case in ("prestarted", "fresh"):
             wall = [row[f"import {module}"] for run in runs for row in run[case] if f"import {module}" in row]
             cpu = [row[f"import {module} cpu"] for run in runs for row in run[case] if f"import {module}" in row]
+            if not wall:
+                print(f"import {module} in the worker ({case}): cannot be imported here")
+                continue
             print(f"import {module} in the worker, after Ray's imports ({case}): "
                   f"{statistics.median(wall):.3f} s ({statistics.median(cpu):.3f} s CPU)")  # fmt: skip
     driver = [run["driver_first_serialization"] for run in runs]
@@ -174,8 +183,10 @@ def main() -> None:
     # run is the least wall time a cold experiment spends before its first trial, on an idle machine.
     ray_floor = median("fresh", "cpu_at_init") + median("fresh", "cpu_init_to_first_call")
     for module in ("tune", "ray.tune"):
-        cpu = statistics.median(row[f"import {module} cpu"] for run in runs for row in run["fresh"]
-                                if f"import {module} cpu" in row)  # fmt: skip
+        cpus = [row[f"import {module} cpu"] for run in runs for row in run["fresh"] if f"import {module} cpu" in row]
+        if not cpus:
+            continue
+        cpu = statistics.median(cpus)
         print(f"CPU time a fresh worker spends before a {module} trial can run: {ray_floor:.3f} s of Ray's "
               f"+ {cpu:.3f} s importing {module} = {ray_floor + cpu:.3f} s")  # fmt: skip
 
