@@ -437,7 +437,7 @@ class TuneController:
 
     def _on_checkpointed(self, trial: Trial, event: TrialCheckpointed) -> None:
         """A checkpoint reached remote storage: from now on a retry or a restore may rely on it."""
-        self._uploading[trial.trial_id] -= 1
+        self._uploading[trial.trial_id] = self._uploading.get(trial.trial_id, 1) - 1
         self._journal.append({"t": "ckpt", "id": trial.trial_id, "path": event.path, "r": event.result})
         self._register_checkpoint(trial, self._storage.checkpoint(event.path), event.result)
 
