@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,13 +69,22 @@ def count_results(journal: Path) -> int:
     return sum(1 for record in read_records(journal) if record["t"] == "result")
 
 
-def kill_after(tmp_path: Path, results: int) -> Path:
-    """Run the driver in a subprocess and SIGKILL it once ``results`` results are in its journal."""
+def kill_after(tmp_path: Path, results: int, remote: bool = False) -> Path:
+    """Run the driver in a subprocess and SIGKILL it once ``results`` results are in its journal.
+
+    ``remote``: the driver's storage is a ``file://`` URI (``tmp_path/bucket``), synced every 50 ms
+    from a staging directory under ``tmp_path/staging``; the results are counted in the storage's journal.
+    """
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
     environment = {**os.environ, "STARTS": str(tmp_path / "starts.txt"), "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
-    driver = subprocess.Popen([sys.executable, str(script), str(tmp_path)], env=environment)
-    journal = tmp_path / "crash" / JOURNAL_FILE
+    storage = str(tmp_path)
+    if remote:
+        (tmp_path / "staging").mkdir()
+        environment.update(TMPDIR=str(tmp_path / "staging"), TUNE_SYNC_PERIOD_S="0.05")
+        storage = f"file://{tmp_path / 'bucket'}"
+    driver = subprocess.Popen([sys.executable, str(script), storage], env=environment)
+    journal = (tmp_path / "bucket" if remote else tmp_path) / "crash" / JOURNAL_FILE
     deadline = time.monotonic() + 120
     try:
         while count_results(journal) < results:
@@ -86,7 +96,7 @@ def kill_after(tmp_path: Path, results: int) -> Path:
         driver.kill()
         driver.wait()
     assert driver.returncode == -signal.SIGKILL
-    return tmp_path / "crash"
+    return journal.parent
 
 
 def load_driver(tmp_path: Path):  # the driver's trainable and settings, as a user script would have them
@@ -100,11 +110,17 @@ def starts(tmp_path: Path) -> list[tuple[str, int]]:
     return [(lines[i], int(lines[i + 1])) for i in range(0, len(lines), 2)]
 
 
-@pytest.mark.parametrize("kill_at", [3, 9, 15])
-def test_a_killed_driver_loses_nothing_and_continues(tmp_path, monkeypatch, kill_at):
+@pytest.mark.parametrize(("kill_at", "remote"), [(3, False), (9, False), (15, False), (9, True)])
+def test_a_killed_driver_loses_nothing_and_continues(tmp_path, monkeypatch, kill_at, remote):
+    """With remote storage, "nothing" is what reached the storage: its journal at the kill, the
+    driver's machine (its staging directory) gone with the driver."""
+    if remote:
+        pytest.importorskip("pyarrow")  # the extra tune-controller[storage]
     monkeypatch.setenv("STARTS", str(tmp_path / "starts.txt"))
     monkeypatch.setenv("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
-    experiment = kill_after(tmp_path, kill_at)
+    experiment = kill_after(tmp_path, kill_at, remote)
+    if remote:
+        shutil.rmtree(tmp_path / "staging")
     before = list(read_records(experiment / JOURNAL_FILE))
     reported = [(r["id"], r["r"]["training_iteration"], r["r"]["score"]) for r in before if r["t"] == "result"]
     status: dict[str, str] = {}  # where each trial was, "STOPPING" when a decision to stop it was journaled
@@ -113,13 +129,18 @@ def test_a_killed_driver_loses_nothing_and_continues(tmp_path, monkeypatch, kill
             status[record["id"]] = record["s"]
         elif record["t"] == "ending" and record["d"] == "STOP":
             status[record["id"]] = "STOPPING"
-    latest_checkpoint = {r["id"]: r["r"]["training_iteration"] for r in before if r["t"] == "result" and "ckpt" in r}
+    latest_checkpoint = {  # a result's own, or (remote storage) one whose upload was journaled
+        r["id"]: r["r"]["training_iteration"]
+        for r in before
+        if r["t"] == "ckpt" or (r["t"] == "result" and "ckpt" in r)
+    }
     started_before = len(starts(tmp_path))
     assert len(reported) >= kill_at
 
     driver = load_driver(tmp_path)
-    assert Tuner.can_restore(experiment)
-    tuner = Tuner.restore(str(experiment), driver["climb"], executor=InProcessExecutor(num_cpus=2))
+    path = f"file://{experiment}" if remote else str(experiment)
+    assert Tuner.can_restore(path)
+    tuner = Tuner.restore(path, driver["climb"], executor=InProcessExecutor(num_cpus=2))
     results = tuner.fit()
 
     # No reported result lost.

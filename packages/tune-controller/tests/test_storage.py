@@ -215,9 +215,9 @@ def test_the_syncer_deletes_old_checkpoints_after_uploading_the_journal_and_skip
     uploads = []
 
     class RecordingStorage(RemoteStorage):
-        def upload(self, local, relative):
+        def replace_file(self, local, relative):
             uploads.append(relative)
-            super().upload(local, relative)
+            super().replace_file(local, relative)
 
     storage = RecordingStorage(pyarrow_fs.LocalFileSystem(), str(remote_dir))
     syncer = ExperimentSyncer(local, storage, last=(STATE_FILE, JOURNAL_FILE))

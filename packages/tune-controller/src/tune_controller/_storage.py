@@ -41,6 +41,7 @@ SYNC_PERIOD_ENVIRONMENT_VARIABLE = "TUNE_SYNC_PERIOD_S"
 _DEFAULT_SYNC_PERIOD_S = 10.0
 _SYNC_SHARE = 0.05
 """A sync that takes long (a big journal, a slow link) is spaced out so syncing keeps at most this busy."""
+_UPLOADING_SUFFIX = ".uploading"
 CHECKPOINT_PREFIX = "checkpoint_"
 """Checkpoint directories in a trial's directory: uploaded by the trial, not by the driver's syncer."""
 
@@ -96,6 +97,13 @@ class RemoteStorage:
             source_filesystem=fs.LocalFileSystem(),
             destination_filesystem=self.filesystem,
         )
+
+    def replace_file(self, local: str | os.PathLike[str], relative: str) -> None:
+        """Upload a file so that readers see the old or the new one whole, never a part: under a
+        temporary name, then moved over the old (object stores replace whole objects anyway;
+        ``file://`` and fsspec filesystems would otherwise show a half-written journal)."""
+        self.upload(local, f"{relative}{_UPLOADING_SUFFIX}")
+        self.filesystem.move(self.path(f"{relative}{_UPLOADING_SUFFIX}"), self.path(relative))
 
     def download(self, path: str, target: str) -> None:
         """Copy the directory ``path`` of the filesystem into the local directory ``target``."""
@@ -195,7 +203,7 @@ def download_experiment(remote: RemoteStorage, local_dir: Path) -> None:
     ``local_dir``; checkpoints stay remote until a trial needs one."""
     for relative in remote.files():
         parts = relative.split("/")
-        if len(parts) > 2 and parts[1].startswith(CHECKPOINT_PREFIX):
+        if (len(parts) > 2 and parts[1].startswith(CHECKPOINT_PREFIX)) or relative.endswith(_UPLOADING_SUFFIX):
             continue
         target = local_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -276,7 +284,7 @@ class ExperimentSyncer:
             with self._deletions_lock:
                 deletions, self._deletions = self._deletions, []
             for relative, stat in self._changed_files():
-                self._remote.upload(self._local_dir / relative, relative)
+                self._remote.replace_file(self._local_dir / relative, relative)
                 self._uploaded[relative] = stat
             for relative in deletions:
                 self._remote.delete(relative)
