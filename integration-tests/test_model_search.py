@@ -50,7 +50,7 @@ def results(ray_instance, tmp_path_factory):
             metric="accuracy",
             mode="max",
             num_samples=SAMPLES,
-            # Four random configurations, then TPE's model proposes (with constant liars for the trials in flight).
+            # Four random configurations, then TPE's model proposes (keeping away from the trials in flight).
             search_alg=tune.search.TPESearch(seed=0, n_startup_trials=4),
             scheduler=tune.schedulers.ASHAScheduler(max_t=MAX_EPOCHS, grace_period=1, reduction_factor=3),
         ),

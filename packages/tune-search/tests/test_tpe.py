@@ -223,3 +223,50 @@ def test_when_every_config_was_tried_it_repeats_one():
     searcher = TPESearch({"a": randint(0, 2), "b": choice(["x", "y"])}, "loss", "min", seed=0, n_startup_trials=2)
     configs = _suggest(searcher, 0, 12, loss=lambda config: config["a"] + (config["b"] == "x"))
     assert len(set(configs)) == 4
+
+
+def _batch(searcher, count=8):
+    return [searcher.suggest(f"p{index}") for index in range(count)]
+
+
+@pytest.mark.parametrize("settings", [{"pending_penalty": 0.0}, {"constant_liar": True}, {"pending_penalty": 1.0}])
+def test_batch_settings_change_nothing_when_no_trial_is_in_flight(settings):
+    space = {**SPACE, "opt": choice(["adam", "sgd", "rmsprop"])}
+
+    def configs(searcher):
+        seen = []
+        for index in range(40):
+            config = searcher.suggest(f"t{index}")
+            seen.append(config)
+            searcher.on_trial_complete(f"t{index}", {"loss": _quadratic(config) + (config["opt"] == "sgd")})
+        return seen
+
+    assert configs(TPESearch(space, "loss", "min", seed=4, **settings)) == configs(
+        TPESearch(space, "loss", "min", seed=4)
+    )
+
+
+def test_a_batch_never_repeats_a_running_config_in_a_small_categorical_space():
+    space = {"a": choice(["x", "y", "z"]), "b": choice([1, 2, 3]), "c": choice(["u", "v"])}
+
+    def loss(config):
+        return (config["a"] != "x") + (config["b"] != 2) + 0.5 * (config["c"] != "u")
+
+    searcher = TPESearch(space, "loss", "min", seed=0)
+    _best(searcher, 30, loss=loss)  # the model now favours one config, which the batch gets once
+    batch = _batch(searcher)
+    assert len({tuple(config.values()) for config in batch}) == 8
+    assert {"a": "x", "b": 2, "c": "u"} in batch
+
+
+def test_the_startup_ends_once_its_trials_are_suggested_and_one_has_finished():
+    def fifth(n_startup_trials, told):
+        searcher = TPESearch(SPACE, "loss", "min", seed=5, n_startup_trials=n_startup_trials)
+        batch = _batch(searcher, 4)
+        for index in range(told):
+            searcher.on_trial_complete(f"p{index}", {"loss": _quadratic(batch[index])})
+        return searcher.suggest("fifth")
+
+    random_fifth = fifth(n_startup_trials=100, told=1)
+    assert fifth(n_startup_trials=4, told=0) == random_fifth  # nothing finished: still random
+    assert fifth(n_startup_trials=4, told=1) != random_fifth  # the model, while three still run
