@@ -233,6 +233,32 @@ def test_the_syncer_deletes_old_checkpoints_after_uploading_the_journal_and_skip
     assert (remote_dir / JOURNAL_FILE).read_text().count("\n") == 2
 
 
+def test_a_failed_sync_keeps_its_checkpoint_deletions_for_the_next(tmp_path):
+    local, remote_dir = tmp_path / "local", tmp_path / "remote"
+    local.mkdir()
+    (local / JOURNAL_FILE).write_text('{"t":"experiment"}\n')
+    (remote_dir / "trial" / "checkpoint_000000").mkdir(parents=True)
+
+    class FlakyStorage(RemoteStorage):
+        failures = 1
+
+        def replace_file(self, local, relative):
+            if FlakyStorage.failures:
+                FlakyStorage.failures -= 1
+                raise OSError("connection reset")
+            super().replace_file(local, relative)
+
+    syncer = ExperimentSyncer(local, FlakyStorage(pyarrow_fs.LocalFileSystem(), str(remote_dir)))
+    syncer.delete_later("trial/checkpoint_000000")
+    with pytest.raises(OSError, match="connection reset"):
+        syncer.sync()
+    # The journal that replaced it is not in the storage yet: the old checkpoint stays, for now.
+    assert (remote_dir / "trial" / "checkpoint_000000").exists()
+    syncer.sync()
+    assert (remote_dir / JOURNAL_FILE).read_text() == '{"t":"experiment"}\n'
+    assert not (remote_dir / "trial" / "checkpoint_000000").exists()
+
+
 class ReadOnlyMemoryFileSystem(MemoryFileSystem):
     def _open(self, path, mode="rb", **kwargs):
         if "w" in mode:

@@ -283,11 +283,20 @@ class ExperimentSyncer:
         with self._lock:
             with self._deletions_lock:
                 deletions, self._deletions = self._deletions, []
-            for relative, stat in self._changed_files():
-                self._remote.replace_file(self._local_dir / relative, relative)
-                self._uploaded[relative] = stat
-            for relative in deletions:
-                self._remote.delete(relative)
+            deleted = 0
+            try:
+                for relative, stat in self._changed_files():
+                    self._remote.replace_file(self._local_dir / relative, relative)
+                    self._uploaded[relative] = stat
+                for relative in deletions:
+                    self._remote.delete(relative)
+                    deleted += 1
+            finally:
+                if deleted < len(deletions):
+                    # A failed sync keeps what it did not delete for the next: dropped, those
+                    # checkpoints would stay in the storage for good, beyond ``num_to_keep``.
+                    with self._deletions_lock:
+                        self._deletions[:0] = deletions[deleted:]
 
     def _changed_files(self) -> list[tuple[str, tuple[int, int]]]:
         changed: list[tuple[str, tuple[int, int]]] = []
