@@ -5,7 +5,9 @@ up in the storage, the driver's and the trials' local copies are only staging, r
 storage, and checkpoint uploads run beside the trial instead of inside ``report``.
 """
 
+import gc
 import json
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -257,6 +259,55 @@ def test_a_failed_sync_keeps_its_checkpoint_deletions_for_the_next(tmp_path):
     syncer.sync()
     assert (remote_dir / JOURNAL_FILE).read_text() == '{"t":"experiment"}\n'
     assert not (remote_dir / "trial" / "checkpoint_000000").exists()
+
+
+def test_the_staging_directory_goes_with_the_results_unless_the_last_sync_failed(tmp_path, caplog):
+    def one_report(config):
+        report({"x": config["x"]})
+
+    def staging_of(storage_path, storage_filesystem=None):
+        run_config = RunConfig(
+            name="staged", storage_path=storage_path, storage_filesystem=storage_filesystem, verbose=0
+        )
+        grid = Tuner(one_report, param_space={"x": 1}, run_config=run_config).fit()
+        assert grid[0].metrics["x"] == 1  # the results read the journal in the staging directory
+        staging = Path(grid[0].journal._storage.local_dir)
+        assert (staging / JOURNAL_FILE).is_file()
+        return staging
+
+    staging = staging_of(f"file://{tmp_path / 'bucket'}")
+    gc.collect()
+    assert not staging.exists()
+    assert (tmp_path / "bucket" / "staged" / JOURNAL_FILE).is_file()
+    # Restored from the storage: a staging copy of its own, deleted alike.
+    tuner = Tuner.restore(f"file://{tmp_path / 'bucket' / 'staged'}", one_report)
+    staging = Path(tuner.get_results()[0].journal._storage.local_dir)
+    assert staging.is_dir()
+    del tuner
+    gc.collect()
+    assert not staging.exists()
+
+    class FailsAtTheEnd(MemoryFileSystem):
+        """Takes the first sync (the storage is checked before any trial), refuses the last."""
+
+        writes = 0
+
+        def _open(self, path, mode="rb", **kwargs):
+            if "w" in mode and path.endswith(".uploading"):
+                FailsAtTheEnd.writes += 1
+                if FailsAtTheEnd.writes > 3:  # tuner.pkl, state.json, the journal
+                    raise PermissionError(f"no more writing to {path}")
+            return super()._open(path, mode, **kwargs)
+
+    memory = FailsAtTheEnd(skip_instance_cache=True)
+    memory.store, memory.pseudo_dirs = {}, [""]
+    staging = staging_of("/failing-at-the-end", memory)
+    assert "The last sync of the experiment to memory:///failing-at-the-end/staged failed" in caplog.text
+    gc.collect()
+    try:
+        assert (staging / JOURNAL_FILE).is_file()  # the only complete copy: kept, as the log says
+    finally:
+        shutil.rmtree(staging)
 
 
 class ReadOnlyMemoryFileSystem(MemoryFileSystem):

@@ -26,8 +26,9 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -170,6 +171,23 @@ class ExperimentStorage:
 
     local_dir: Path
     remote: RemoteStorage | None = None
+    _cleanup: weakref.finalize[[Path, bool], ExperimentStorage] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def staged(cls, name: str, remote: RemoteStorage) -> ExperimentStorage:
+        """Remote storage with a fresh local staging directory for the driver's files. The directory
+        is deleted with the last object that reads it (the results' journal reader, the Tuner) or at
+        exit, unless :meth:`keep_staging` is called: every file in it is in the storage too."""
+        storage = cls(Path(tempfile.mkdtemp(prefix=f"tune-{name}-")), remote)
+        object.__setattr__(storage, "_cleanup", weakref.finalize(storage, shutil.rmtree, storage.local_dir, True))
+        return storage
+
+    def keep_staging(self) -> None:
+        """Keep the staging directory after all: it holds files the storage could not be sent."""
+        if self._cleanup is not None:
+            self._cleanup.detach()
 
     def checkpoint(self, relative: str) -> Checkpoint:
         if self.remote is None:
@@ -191,11 +209,6 @@ class ExperimentStorage:
     @property
     def filesystem(self) -> Any:
         return None if self.remote is None else self.remote.filesystem
-
-
-def staging_dir(name: str) -> Path:
-    """A fresh local directory in which the driver keeps a remote experiment's files."""
-    return Path(tempfile.mkdtemp(prefix=f"tune-{name}-"))
 
 
 def download_experiment(remote: RemoteStorage, local_dir: Path) -> None:
@@ -253,9 +266,10 @@ class ExperimentSyncer:
         with self._deletions_lock:
             self._deletions.append(relative)
 
-    def close(self) -> None:
-        """Stop the thread and sync once more, waiting for it (the end of ``fit``). A failure is
-        logged, not raised: the experiment is complete in the staging directory, which it names."""
+    def close(self) -> bool:
+        """Stop the thread and sync once more, waiting for it (the end of ``fit``); False when that
+        sync failed. A failure is logged, not raised: the experiment is complete in the staging
+        directory, which it names (and the caller keeps)."""
         self._closing.set()
         if self._thread.is_alive():
             self._thread.join()
@@ -268,6 +282,8 @@ class ExperimentSyncer:
                 error,
                 self._local_dir,
             )
+            return False
+        return True
 
     def _loop(self) -> None:
         wait_s = self._period_s

@@ -40,7 +40,6 @@ from tune_controller._storage import (
     RemoteStorage,
     download_experiment,
     remote_storage,
-    staging_dir,
 )
 from tune_controller._trainable import Trainable, as_function_trainable
 from tune_controller._validation import check_picklable, check_trainable
@@ -190,7 +189,7 @@ class Tuner:
             if remote is None:
                 storage = ExperimentStorage(_experiment_dir(run_config.storage_path, name))
             else:
-                storage = ExperimentStorage(staging_dir(name), RemoteStorage(remote.filesystem, remote.path(name)))
+                storage = ExperimentStorage.staged(name, RemoteStorage(remote.filesystem, remote.path(name)))
             id_prefix = uuid.uuid4().hex[:5]
             _save_settings(storage.local_dir, settings)
         experiment_dir = storage.local_dir
@@ -219,8 +218,8 @@ class Tuner:
         try:
             return self._run(storage, name, trainable_name, id_prefix, searcher, scheduler, journal, restored, syncer)
         finally:
-            if syncer is not None:
-                syncer.close()
+            if syncer is not None and not syncer.close():
+                storage.keep_staging()
 
     def _run(
         self,
@@ -332,12 +331,12 @@ def _open_experiment(path: str | os.PathLike[str], storage_filesystem: Any) -> E
     remote = remote_storage(os.fspath(path), storage_filesystem, what="Tuner.restore path")
     if remote is None:
         return ExperimentStorage(Path(os.path.expanduser(os.fspath(path))).absolute())
-    local = staging_dir(Path(remote.root).name)
+    storage = ExperimentStorage.staged(posixpath.basename(remote.root), remote)
     try:
-        download_experiment(remote, local)
+        download_experiment(remote, storage.local_dir)
     except OSError as error:
         raise TuneError(f"Tuner.restore: cannot read {remote.uri()!r}: {error}") from error
-    return ExperimentStorage(local, remote)
+    return storage
 
 
 def _experiment_dir(storage_path: str | None, name: str) -> Path:
