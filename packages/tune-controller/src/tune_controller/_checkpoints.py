@@ -38,6 +38,10 @@ class CheckpointKeeper:
         if limit is None:
             return []
         kept = self._kept.setdefault(trial_id, [])
+        # A trial restarted from an earlier iteration (exploiting a source behind it) writes some of
+        # its checkpoint names again: those files are the new checkpoint's now, never to be deleted
+        # as the old one's.
+        kept[:] = [entry for entry in kept if entry.path != checkpoint.path]
         kept.append(_Kept(checkpoint.path, self._config.score(metrics, self._reports)))
         latest = kept[-1]
         candidates = sorted((entry for entry in kept if entry is not latest), key=lambda entry: entry.score)
