@@ -404,3 +404,93 @@ def test_pause_resume_and_exploit_restore_from_the_storage(tmp_path):
         (8, 5, True),
         (9, 5, True),
     ]
+
+
+SOURCE_REPORTED = threading.Event()
+
+
+def two_steps(config):
+    """Two steps, a checkpoint each holding (step, owner). lr 0.5 (the source) signals its first
+    report; lr 0.01 (the exploiter) reports only after it, so the source's upload is under way."""
+    step, owner = 0, None
+    checkpoint = get_checkpoint()
+    if checkpoint is not None:
+        step, owner = json.loads((Path(checkpoint.path) / "state.json").read_text())
+    elif config["lr"] == 0.01:
+        assert SOURCE_REPORTED.wait(60), "the source never reported"
+    while step < 2:
+        step += 1
+        with tempfile.TemporaryDirectory() as directory:
+            (Path(directory) / "state.json").write_text(json.dumps([step, get_context().get_trial_id()]))
+            report({"step": step, "from": owner}, checkpoint=Checkpoint.from_directory(directory))
+        if config["lr"] == 0.5:
+            SOURCE_REPORTED.set()
+
+
+class ExploitTheFirstAtIterationOne(TrialScheduler):
+    def __init__(self):
+        super().__init__()
+        self.trials = []
+
+    def milestones(self):
+        return {1}
+
+    def on_trial_add(self, trial):
+        if trial not in self.trials:
+            self.trials.append(trial)
+
+    def on_trial_result(self, trial, result):
+        second = trial is self.trials[-1] and len(self.trials) == 2
+        if second and result["training_iteration"] == 1 and trial.config["lr"] != 0.5:
+            return Exploit(self.trials[0].trial_id, {"lr": 0.5})
+        return Decision.CONTINUE
+
+
+class SourceGatedMemoryFileSystem(MemoryFileSystem):
+    """The source's checkpoints (its directory is ``lr0.5``) are written once ``gate`` is set."""
+
+    gate = threading.Event()
+
+    def _open(self, path, mode="rb", **kwargs):
+        if "w" in mode and "/lr0.5/checkpoint_" in path and not self.gate.wait(60):
+            raise TimeoutError("the exploiter never paused")
+        return super()._open(path, mode, **kwargs)
+
+
+def test_an_exploit_of_a_checkpoint_still_uploading_waits_for_it():
+    """The exploiter pauses while the source's first checkpoint is on its way to the storage: it
+    restarts from that checkpoint once it arrives, instead of going on with its own config."""
+    from tune_controller import Callback
+    from tune_trial import TrialStatus
+
+    memory = SourceGatedMemoryFileSystem(skip_instance_cache=True)
+    memory.store, memory.pseudo_dirs = {}, [""]
+
+    class OpenTheGateOncePaused(Callback):
+        def on_step_end(self, iteration, trials, **info):
+            if any(trial.status is TrialStatus.PAUSED for trial in trials):
+                SourceGatedMemoryFileSystem.gate.set()
+
+    source, exploiter = Tuner(
+        two_steps,
+        param_space={"lr": grid_search([0.5, 0.01])},
+        tune_config=TuneConfig(
+            scheduler=ExploitTheFirstAtIterationOne(),
+            max_concurrent_trials=2,
+            trial_dirname_creator=lambda trial: f"lr{trial.config['lr']}",
+        ),
+        run_config=RunConfig(
+            storage_path="/gated-source",
+            storage_filesystem=memory,
+            verbose=0,
+            callbacks=[OpenTheGateOncePaused()],
+        ),
+        executor=InProcessExecutor(num_cpus=2),
+    ).fit()
+    assert SourceGatedMemoryFileSystem.gate.is_set()
+    assert source.error is None
+    assert exploiter.error is None
+    assert exploiter.config == {"lr": 0.5}
+    # Its first step of its own, then on from the source's first checkpoint (step 1).
+    steps = [(r["training_iteration"], r["step"], r["from"]) for r in exploiter.metrics_history]
+    assert steps == [(1, 1, None), (2, 2, source.trial_id)]

@@ -122,6 +122,8 @@ class TuneController:
         self._restarts: dict[str, Exploit | ChangeResources] = {}
         self._stopping: set[str] = set()
         self._uploading: dict[str, int] = {}  # per trial, checkpoints reported but not in remote storage yet
+        # Paused trials whose exploit waits for the source's first checkpoint to reach the storage, by source.
+        self._exploits_waiting: dict[str, list[tuple[Trial, Exploit]]] = {}
         self._searcher_finished = False
         self._id_prefix = id_prefix
         self._iteration = 0
@@ -336,7 +338,8 @@ class TuneController:
             if trial_id in self._waiting:
                 if isinstance(decision, (Exploit, ChangeResources)):
                     self._check_restart(trial, decision)
-                    self._carry_out_restart(trial, decision)
+                    if not self._carry_out_restart(trial, decision):
+                        del self._waiting[trial_id]
                 elif decision is Decision.STOP:
                     del self._waiting[trial_id]
                     self._terminate(trial, tell_scheduler=False)
@@ -440,6 +443,7 @@ class TuneController:
         self._uploading[trial.trial_id] = self._uploading.get(trial.trial_id, 1) - 1
         self._journal.append({"t": "ckpt", "id": trial.trial_id, "path": event.path, "r": event.result})
         self._register_checkpoint(trial, self._storage.checkpoint(event.path), event.result)
+        self._carry_out_waiting_exploits(trial.trial_id)
 
     def _register_checkpoint(self, trial: Trial, checkpoint: Checkpoint, result: dict[str, Any]) -> None:
         """``checkpoint`` (journaled with ``result``) is where the trial resumes from now; older ones
@@ -485,21 +489,26 @@ class TuneController:
                 f"no checkpoint: {_NEEDS_CHECKPOINTS}"
             )
 
-    def _carry_out_restart(self, trial: Trial, request: Exploit | ChangeResources) -> None:
+    def _carry_out_restart(self, trial: Trial, request: Exploit | ChangeResources) -> bool:
+        """Set the paused ``trial`` up to restart as asked; False when the exploit has to wait for the
+        source's first checkpoint, still uploading (the trial may not run until then)."""
         if isinstance(request, ChangeResources):
             trial.resources = request.resources
             self._journal.append({"t": "restart", "id": trial.trial_id, "resources": request.resources.to_json()})
             logger.info("Trial %s restarts with %s", trial.trial_id, request.resources.as_dict())
-            return
+            return True
         source = self._by_id[request.source_trial_id]
         if source.checkpoint is None:
-            # Its first checkpoint is still uploading (it was there when the request was checked).
+            if self._uploading.get(source.trial_id, 0) > 0:
+                self._exploits_waiting.setdefault(source.trial_id, []).append((trial, request))
+                return False
+            # Its upload failed, or its process died, since the request was checked.
             logger.warning(
-                "Trial %s does not exploit trial %s: its checkpoint has not reached the storage yet",
+                "Trial %s does not exploit trial %s: its checkpoint never reached the storage",
                 trial.trial_id,
                 source.trial_id,
             )
-            return
+            return True
         trial.config = dict(request.config)
         trial.checkpoint = source.checkpoint
         self._checkpoints.pin(source.checkpoint)
@@ -514,6 +523,14 @@ class TuneController:
             }
         )
         logger.info("Trial %s exploits trial %s with config %s", trial.trial_id, source.trial_id, trial.config)
+        return True
+
+    def _carry_out_waiting_exploits(self, source_id: str) -> None:
+        """The source has a checkpoint in the storage now, or never will: the trials waiting to
+        exploit it restart (from it, or as they were) and may run again."""
+        for trial, request in self._exploits_waiting.pop(source_id, []):
+            if self._carry_out_restart(trial, request):
+                self._waiting[trial.trial_id] = trial
 
     def _on_ended(self, trial: Trial, event: TrialEnded) -> None:
         trial_id = trial.trial_id
@@ -526,12 +543,13 @@ class TuneController:
         elif trial_id in self._pausing:
             self._pausing.discard(trial_id)
             request = self._restarts.pop(trial_id, None)
-            if request is not None:
-                self._carry_out_restart(trial, request)
+            may_run = request is None or self._carry_out_restart(trial, request)
             self._set_status(trial, TrialStatus.PAUSED)
-            self._waiting[trial_id] = trial
+            if may_run:
+                self._waiting[trial_id] = trial
         else:
             self._terminate(trial, tell_scheduler=not stopped_by_us)
+        self._carry_out_waiting_exploits(trial_id)
 
     def _terminate(self, trial: Trial, tell_scheduler: bool) -> None:
         """A trial is done for good without error: tell the scheduler, the searcher and the callbacks."""
