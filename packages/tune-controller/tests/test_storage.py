@@ -340,6 +340,16 @@ def test_a_storage_filesystem_needs_a_plain_path(tmp_path):
         Tuner(counting, run_config=RunConfig(storage_path="/x", storage_filesystem=3, verbose=0)).fit()
 
 
+@pytest.mark.parametrize("period", ["soon", "nan", "inf", "-1"])
+def test_a_sync_period_that_is_not_a_finite_number_of_seconds_is_named(tmp_path, monkeypatch, period):
+    monkeypatch.setenv("TUNE_SYNC_PERIOD_S", period)
+    started = []
+    run_config = RunConfig(name="period", storage_path=f"file://{tmp_path}", verbose=0)
+    with pytest.raises(TuneError, match=f"TUNE_SYNC_PERIOD_S='{period}'"):
+        Tuner(started.append, run_config=run_config).fit()
+    assert started == []
+
+
 def owned_steps(config):
     """``4 + x`` steps, a checkpoint each holding (step, owner); reports where it resumed and whose state."""
     step, owner, resumed = 0, None, None

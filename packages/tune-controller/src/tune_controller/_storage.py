@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import posixpath
 import queue
@@ -226,9 +227,13 @@ def download_experiment(remote: RemoteStorage, local_dir: Path) -> None:
 def _sync_period() -> float:
     text = os.environ.get(SYNC_PERIOD_ENVIRONMENT_VARIABLE, "")
     try:
-        return float(text) if text else _DEFAULT_SYNC_PERIOD_S
+        period = float(text) if text else _DEFAULT_SYNC_PERIOD_S
     except ValueError as error:
         raise TuneError(f"{SYNC_PERIOD_ENVIRONMENT_VARIABLE}={text!r} is not a number of seconds") from error
+    if not math.isfinite(period) or period < 0:
+        # nan would sync without a pause, inf would end the syncing thread with an OverflowError.
+        raise TuneError(f"{SYNC_PERIOD_ENVIRONMENT_VARIABLE}={text!r}: give a finite number of seconds, 0 or more")
+    return period
 
 
 class ExperimentSyncer:
