@@ -222,7 +222,7 @@ def test_the_syncer_deletes_old_checkpoints_after_uploading_the_journal_and_skip
             super().replace_file(local, relative)
 
     storage = RecordingStorage(pyarrow_fs.LocalFileSystem(), str(remote_dir))
-    syncer = ExperimentSyncer(local, storage, last=(STATE_FILE, JOURNAL_FILE))
+    syncer = ExperimentSyncer(local, storage, snapshot=(STATE_FILE, JOURNAL_FILE))
     syncer.delete_later("trial/checkpoint_000000")
     syncer.sync()
     assert uploads == ["trial/result.json", JOURNAL_FILE]  # the journal last, no checkpoint
@@ -233,6 +233,43 @@ def test_the_syncer_deletes_old_checkpoints_after_uploading_the_journal_and_skip
     syncer.close()
     assert uploads[-1] == JOURNAL_FILE
     assert (remote_dir / JOURNAL_FILE).read_text().count("\n") == 2
+
+
+def test_the_storage_never_holds_a_snapshot_newer_than_its_journal(tmp_path):
+    """The driver snapshots while the journal uploads, then a sync fails at the journal: either
+    way the snapshot in the storage counts no record that the journal in the storage lacks."""
+    local, remote_dir = tmp_path / "local", tmp_path / "remote"
+    local.mkdir()
+    (local / JOURNAL_FILE).write_text('{"t":"experiment"}\n{"t":"no_more","scheduler":true}\n')
+    (local / STATE_FILE).write_text('{"records": 2}')
+    uploads = []
+
+    class DriverMeanwhile(RemoteStorage):
+        fail = False
+
+        def replace_file(self, local_file, relative):
+            if relative == JOURNAL_FILE:
+                # The driver commits a record and snapshots it while the journal is on its way.
+                with open(local / JOURNAL_FILE, "a") as journal:
+                    journal.write('{"t":"hook"}\n')
+                (local / STATE_FILE).write_text('{"records": 3}')
+                if DriverMeanwhile.fail:
+                    raise OSError("connection reset")
+            uploads.append(relative)
+            super().replace_file(local_file, relative)
+
+    syncer = ExperimentSyncer(
+        local, DriverMeanwhile(pyarrow_fs.LocalFileSystem(), str(remote_dir)), snapshot=(STATE_FILE, JOURNAL_FILE)
+    )
+    syncer.sync()
+    assert uploads == [JOURNAL_FILE, STATE_FILE]
+    assert (remote_dir / STATE_FILE).read_text() == '{"records": 2}'  # as it was before the journal was read
+    assert (remote_dir / JOURNAL_FILE).read_text().count("\n") >= 2
+    DriverMeanwhile.fail = True
+    with pytest.raises(OSError, match="connection reset"):
+        syncer.sync()
+    assert uploads == [JOURNAL_FILE, STATE_FILE]  # no snapshot went ahead of the journal that failed
+    assert (remote_dir / STATE_FILE).read_text() == '{"records": 2}'
 
 
 def test_a_failed_sync_keeps_its_checkpoint_deletions_for_the_next(tmp_path):

@@ -239,18 +239,20 @@ def _sync_period() -> float:
 class ExperimentSyncer:
     """Copies the driver's files of an experiment to its remote storage, off the driver loop.
 
-    Files that did not change since their last upload are skipped; the journal goes last, after
-    ``state.json``, so the remote snapshot never counts records the remote journal lacks.
+    Files that did not change since their last upload are skipped. ``state.json`` counts the journal
+    records it includes, so it must never be newer in the storage than the journal: it is copied
+    aside before the journal is read, and uploaded after it. A sync that dies or fails between the
+    two leaves a newer journal beside an older snapshot, which a restore replays from.
     Checkpoint deletions wait for the next sync's journal upload: until the remote journal says a
     newer checkpoint replaced it, a restore from the storage may still need an old one.
     """
 
-    def __init__(self, local_dir: Path, remote: RemoteStorage, last: tuple[str, ...] = ()) -> None:
-        """``last``: files to upload after all others, in this order (the state snapshot, the journal)."""
+    def __init__(self, local_dir: Path, remote: RemoteStorage, snapshot: tuple[str, str] | None = None) -> None:
+        """``snapshot``: (a snapshot file, the log whose records it counts), uploaded after all others."""
         self._local_dir = local_dir
         self._remote = remote
         self._period_s = _sync_period()
-        self._last = last
+        self._snapshot = snapshot
         self._uploaded: dict[str, tuple[int, int]] = {}
         self._deletions: list[str] = []
         self._lock = threading.Lock()  # one sync at a time: the thread's, or the final one
@@ -306,9 +308,10 @@ class ExperimentSyncer:
                 deletions, self._deletions = self._deletions, []
             deleted = 0
             try:
-                for relative, stat in self._changed_files():
-                    self._remote.replace_file(self._local_dir / relative, relative)
-                    self._uploaded[relative] = stat
+                with tempfile.TemporaryDirectory(prefix="tune-sync-") as holding:
+                    for relative, source, stat in self._uploads(Path(holding)):
+                        self._remote.replace_file(source, relative)
+                        self._uploaded[relative] = stat
                 for relative in deletions:
                     self._remote.delete(relative)
                     deleted += 1
@@ -318,6 +321,26 @@ class ExperimentSyncer:
                     # checkpoints would stay in the storage for good, beyond ``num_to_keep``.
                     with self._deletions_lock:
                         self._deletions[:0] = deletions[deleted:]
+
+    def _uploads(self, holding: Path) -> list[tuple[str, Path, tuple[int, int]]]:
+        """The changed files, each with the local file to send, in the order to send them: the log
+        and then the snapshot last, the snapshot as copied into ``holding`` before the log is read."""
+        first: list[tuple[str, Path, tuple[int, int]]] = []
+        last: list[tuple[str, Path, tuple[int, int]]] = []
+        snapshot, log = self._snapshot or ("", "")
+        for relative, stat in self._changed_files():
+            if relative == snapshot:
+                held = holding / posixpath.basename(relative)
+                try:
+                    shutil.copyfile(self._local_dir / relative, held)  # replaced atomically: one whole version
+                except FileNotFoundError:
+                    continue
+                last.append((relative, held, stat))
+            elif relative == log:
+                last.insert(0, (relative, self._local_dir / relative, stat))
+            else:
+                first.append((relative, self._local_dir / relative, stat))
+        return first + last
 
     def _changed_files(self) -> list[tuple[str, tuple[int, int]]]:
         changed: list[tuple[str, tuple[int, int]]] = []
@@ -335,7 +358,6 @@ class ExperimentSyncer:
                 key = (stat.st_mtime_ns, stat.st_size)
                 if self._uploaded.get(relative) != key:
                     changed.append((relative, key))
-        changed.sort(key=lambda item: self._last.index(item[0]) + 1 if item[0] in self._last else 0)
         return changed
 
 

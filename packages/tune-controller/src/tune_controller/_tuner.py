@@ -209,7 +209,7 @@ class Tuner:
             journal.commit()
         syncer = None
         if storage.remote is not None:
-            syncer = ExperimentSyncer(experiment_dir, storage.remote, last=(STATE_FILE, JOURNAL_FILE))
+            syncer = ExperimentSyncer(experiment_dir, storage.remote, snapshot=(STATE_FILE, JOURNAL_FILE))
             try:
                 syncer.start()
             except TuneError:
