@@ -510,6 +510,8 @@ def test_an_exploit_of_a_checkpoint_still_uploading_waits_for_it():
     from tune_controller import Callback
     from tune_trial import TrialStatus
 
+    SOURCE_REPORTED.clear()
+    SourceGatedMemoryFileSystem.gate.clear()
     memory = SourceGatedMemoryFileSystem(skip_instance_cache=True)
     memory.store, memory.pseudo_dirs = {}, [""]
 
