@@ -270,3 +270,23 @@ def test_the_startup_ends_once_its_trials_are_suggested_and_one_has_finished():
     random_fifth = fifth(n_startup_trials=100, told=1)
     assert fifth(n_startup_trials=4, told=0) == random_fifth  # nothing finished: still random
     assert fifth(n_startup_trials=4, told=1) != random_fifth  # the model, while three still run
+
+
+def test_the_penalty_is_no_finer_than_one_level_in_ordinal_coordinates():
+    from tune_search._encoding import level_codes
+    from tune_search._parzen import ParzenEstimator
+    from tune_search._tpe_batch import pending_log_penalty
+
+    codes = level_codes(randint(0, 5))  # five levels, 0.2 apart in the unit interval
+    assert codes is not None
+    observed = np.repeat(codes[[1, 2, 3]], 10)[:, None]  # narrow kernels: the bandwidth floor, 1/32
+    running = codes[[2]][:, None]
+    candidates = codes[[1, 2, 4]][:, None]  # a neighbour, a copy, two levels away
+    ordinal = ParzenEstimator.fit(observed, np.array([0]), np.array([False]), codes=[codes])
+    continuous = ParzenEstimator.fit(observed, np.array([0]), np.array([False]))
+    by_level = pending_log_penalty(candidates, running, ordinal, scale=0.25)
+    by_value = pending_log_penalty(candidates, running, continuous, scale=0.25)
+    assert by_level[1] == by_value[1] < -20  # a copy is out either way
+    assert by_level[0] < math.log(0.5)  # the neighbouring level is discounted...
+    assert by_value[0] > -1e-6  # ...where a continuous value that far away is not
+    assert by_level[0] < by_level[2] < 0

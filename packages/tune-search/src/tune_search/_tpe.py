@@ -40,7 +40,8 @@ class TPESearch(RandomSearch):
     - ``prior_weight``: the uniform prior is one more kernel of both models, with this weight.
     - Trials in flight: ``pending_penalty`` (local penalisation, see ``_tpe_batch``) discounts
       candidates close to a running trial -- a copy of one is excluded -- at this fraction of the
-      good model's median bandwidth, so a batch spreads over the promising region instead of
+      good model's median bandwidth (in continuous coordinates; in ordinal ones the whole bandwidth,
+      at least one level), so a batch spreads over the promising region instead of
       repeating one point; 0 turns it off. ``constant_liar`` also puts running trials into the
       bad ("above") set (Optuna's and hyperopt's remedy; off by default: it pushes the batch out of
       the region the model favours, measured in docs/benchmarks.md). With nothing in flight
