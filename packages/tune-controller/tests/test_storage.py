@@ -347,6 +347,29 @@ def test_the_staging_directory_goes_with_the_results_unless_the_last_sync_failed
         shutil.rmtree(staging)
 
 
+def test_the_staging_directory_stays_when_the_last_sync_is_interrupted(tmp_path, monkeypatch):
+    sync = ExperimentSyncer.sync
+
+    def interrupted(self):
+        if self._closing.is_set():
+            raise KeyboardInterrupt  # Ctrl-C while the last sync runs
+        sync(self)
+
+    def one_report(config):
+        report({"x": 1})
+
+    monkeypatch.setattr(ExperimentSyncer, "sync", interrupted)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "staging"))
+    (tmp_path / "staging").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
+    run_config = RunConfig(name="interrupted", storage_path=f"file://{tmp_path / 'bucket'}", verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        Tuner(one_report, run_config=run_config).fit()
+    gc.collect()
+    (staging,) = (tmp_path / "staging").glob("tune-interrupted-*")
+    assert (staging / JOURNAL_FILE).is_file()
+
+
 class ReadOnlyMemoryFileSystem(MemoryFileSystem):
     def _open(self, path, mode="rb", **kwargs):
         if "w" in mode:

@@ -218,8 +218,13 @@ class Tuner:
         try:
             return self._run(storage, name, trainable_name, id_prefix, searcher, scheduler, journal, restored, syncer)
         finally:
-            if syncer is not None and not syncer.close():
-                storage.keep_staging()
+            if syncer is not None:
+                synced = False
+                try:
+                    synced = syncer.close()
+                finally:  # a second Ctrl-C in the last sync must not lose its files either
+                    if not synced:
+                        storage.keep_staging()
 
     def _run(
         self,
