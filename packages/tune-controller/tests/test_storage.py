@@ -172,6 +172,7 @@ class GatedMemoryFileSystem(MemoryFileSystem):
 
 
 def test_report_does_not_wait_for_the_upload(tmp_path):
+    GatedMemoryFileSystem.gate.clear()  # closed, whatever ran before in this session
     memory = GatedMemoryFileSystem(skip_instance_cache=True)
     memory.store, memory.pseudo_dirs = {}, [""]  # its own store, not the class-wide one of MemoryFileSystem
 
@@ -188,6 +189,34 @@ def test_report_does_not_wait_for_the_upload(tmp_path):
     assert result.checkpoint is not None
     assert result.checkpoint.path.endswith("checkpoint_000003")
     assert [metrics["step"] for _, metrics in result.best_checkpoints] == [3, 2, 1]
+
+
+def test_the_driver_hears_of_a_result_before_of_its_checkpoints_upload(tmp_path, monkeypatch):
+    """However fast the upload (here: done inside ``submit``), ``TrialCheckpointed`` follows its result."""
+    from tune_controller import TrialCheckpointed, TrialLaunch, TrialReported, TrialRunSession
+    from tune_controller._storage import CheckpointUploader
+    from tune_trial import TrialContext
+
+    def upload_at_once(self, local, relative, result):
+        self._remote.upload(local, relative)
+        self._on_uploaded(relative, result)
+
+    monkeypatch.setattr(CheckpointUploader, "submit", upload_at_once)
+    storage = RemoteStorage(pyarrow_fs.LocalFileSystem(), str(tmp_path / "bucket"))
+    context = TrialContext("t1", "train_t1", str(tmp_path / "staging" / "train_t1"), "exp")
+    session = TrialRunSession(TrialLaunch("t1", {}, context, decision_points=(), storage=storage))
+
+    def train(config):
+        with tempfile.TemporaryDirectory() as directory:
+            (Path(directory) / "w").write_text("1")
+            report({"step": 1}, checkpoint=Checkpoint.from_directory(directory))
+
+    session.run(train)
+    events = session.take_events(timeout=0)
+    assert [type(event) for event in events[:2]] == [TrialReported, TrialCheckpointed]
+    assert events[0].uploading
+    assert events[1].path == "train_t1/checkpoint_000001"
+    assert (tmp_path / "bucket" / "train_t1" / "checkpoint_000001" / "w").read_text() == "1"
 
 
 def test_a_failed_upload_fails_the_trial_naming_the_checkpoint_and_the_storage(tmp_path):

@@ -37,12 +37,14 @@ class Callback:
         restarted from another trial's checkpoint (PBT). Called right after ``on_trial_start``."""
 
     def on_trial_save(self, iteration: int, trials: Sequence[Trial], trial: Trial, **info: Any) -> None:
-        """A trial's checkpoint was received (after ``on_checkpoint``, before ``on_trial_result``)."""
+        """A trial's checkpoint was received (after ``on_checkpoint``, before ``on_trial_result``; with
+        remote storage, once the checkpoint is uploaded, after that result's ``on_trial_result``)."""
 
     def on_checkpoint(
         self, iteration: int, trials: Sequence[Trial], trial: Trial, checkpoint: Checkpoint, **info: Any
     ) -> None:
-        """A trial reported ``checkpoint``, already copied into its directory."""
+        """A trial reported ``checkpoint``, already copied into its directory (with remote storage:
+        already uploaded, so this comes after the ``on_trial_result`` of the result it came with)."""
 
     def on_trial_result(
         self, iteration: int, trials: Sequence[Trial], trial: Trial, result: Mapping[str, Any], **info: Any

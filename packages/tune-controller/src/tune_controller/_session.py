@@ -112,13 +112,15 @@ class TrialRunSession:
         }
         self._last_report = now
         kept = self._persist(checkpoint) if checkpoint is not None else None
-        uploading = False
-        if kept is not None and self._uploader is not None:
-            # In the background: the trial trains on while the driver hears of it once it is there.
-            self._uploader.submit(Path(kept.path), f"{Path(kept.path).parent.name}/{Path(kept.path).name}", result)
-            kept, uploading = None, True
         due = self._decision_points is None or self._iteration in self._decision_points
-        self._push(TrialReported(self._launch.trial_id, result, kept, awaits_decision=due, uploading=uploading))
+        if kept is not None and self._uploader is not None:
+            self._uploader.raise_failure()
+            self._push(TrialReported(self._launch.trial_id, result, None, awaits_decision=due, uploading=True))
+            # In the background: the trial trains on while the driver hears of it once it is there. Submitted
+            # after the result went out, so the driver always hears of the result before of its upload.
+            self._uploader.submit(Path(kept.path), f"{Path(kept.path).parent.name}/{Path(kept.path).name}", result)
+        else:
+            self._push(TrialReported(self._launch.trial_id, result, kept, awaits_decision=due))
         if due:
             self._await_verdict()
         elif self._stop_requested:
