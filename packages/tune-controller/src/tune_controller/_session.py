@@ -20,7 +20,7 @@ from typing import Any
 import cloudpickle
 
 from tune_controller._events import TrialCheckpointed, TrialEnded, TrialEvent, TrialReported
-from tune_controller._storage import CheckpointUploader, RemoteStorage
+from tune_controller._storage import CHECKPOINT_PREFIX, CheckpointUploader, RemoteStorage
 from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
 
 _SESSION_KEYS = result_keys.AUTO_FILLED_KEYS - {result_keys.DONE}
@@ -128,7 +128,7 @@ class TrialRunSession:
 
     def _persist(self, checkpoint: Checkpoint) -> Checkpoint:
         """Copy the checkpoint into the trial directory before ``report`` returns."""
-        target = Path(self._launch.context.trial_dir) / f"checkpoint_{self._iteration:06d}"
+        target = Path(self._launch.context.trial_dir) / f"{CHECKPOINT_PREFIX}{self._iteration:06d}"
         if Path(checkpoint.path).resolve() != target.resolve():
             shutil.copytree(checkpoint.path, target, dirs_exist_ok=True)
         return Checkpoint(target)
