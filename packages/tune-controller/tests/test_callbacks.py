@@ -74,15 +74,16 @@ def test_every_hook_is_called_in_ray_tunes_order(run):
         run_config=RunConfig(callbacks=[recorder], failure_config=FailureConfig(max_failures=1)),
     )
     fine, crash, broken = (result.trial_id for result in results)
-    saved = [("checkpoint", "checkpoint_000001"), ("save",), ("result", 1)]
-    saved2 = [("checkpoint", "checkpoint_000002"), ("save",), ("result", 2)]
+    # Checkpoint directories are numbered per trial (from 0), not by training iteration.
+    saved = [("checkpoint", "checkpoint_000000"), ("save",), ("result", 1)]
+    saved2 = [("checkpoint", "checkpoint_000001"), ("save",), ("result", 2)]
     assert recorder.of(fine) == [("start",), *saved, *saved2, ("complete",)]
     assert recorder.of(crash) == [
         ("start",),
         *saved,
         ("recover", TrialStatus.PENDING),  # retried: the scheduler and searcher are not told
         ("start",),
-        ("restore", "checkpoint_000001"),
+        ("restore", "checkpoint_000000"),
         *saved2,
         ("complete",),
     ]
@@ -93,7 +94,7 @@ def test_every_hook_is_called_in_ray_tunes_order(run):
         *saved2,
         ("recover", TrialStatus.PENDING),
         ("start",),
-        ("restore", "checkpoint_000002"),
+        ("restore", "checkpoint_000001"),
         ("error", True),
     ]
     assert recorder.calls[0] == ("setup",)

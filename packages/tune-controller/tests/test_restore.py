@@ -244,6 +244,55 @@ def test_errored_trials_stay_failed_unless_asked_and_then_resume_or_restart(tmp_
     assert restarted.status is TrialStatus.TERMINATED  # it was not errored any more: nothing to do
 
 
+@pytest.mark.parametrize(
+    ("how", "written"),
+    [
+        ("resume_errored", {"checkpoint_000002": 3, "checkpoint_000003": 4, "checkpoint_000004": 5}),
+        ("restart_errored", {f"checkpoint_{index:06d}": index - 1 for index in range(2, 7)}),
+    ],
+)
+def test_checkpoint_numbers_go_on_across_a_restore_resumed_or_started_over(tmp_path, how, written):
+    """A restore takes each trial's checkpoint counter up from the journal: whether it resumes from
+    step 2 or starts over from step 1, it writes new directories and leaves the first run's alone."""
+    run_config = RunConfig(name="numbers", storage_path=str(tmp_path), verbose=0)
+    (failed,) = Tuner(
+        flaky_then_fine, param_space={"fail": True}, run_config=run_config, executor=InProcessExecutor(2)
+    ).fit()
+    trial_dir = Path(failed.path)
+
+    def steps_on_disk():
+        return {path.name: int((path / "step").read_text()) for path in sorted(trial_dir.glob("checkpoint_*"))}
+
+    first_run = {"checkpoint_000000": 1, "checkpoint_000001": 2}
+    assert steps_on_disk() == first_run
+    (result,) = Tuner.restore(tmp_path / "numbers", flaky_then_fine, executor=InProcessExecutor(2), **{how: True}).fit()
+    assert result.status is TrialStatus.TERMINATED
+    assert steps_on_disk() == {**first_run, **written}
+    assert result.checkpoint is not None
+    assert result.checkpoint.path == str(trial_dir / max(written))
+
+
+def test_a_journal_naming_checkpoints_by_iteration_restores_with_numbers_past_them(tmp_path):
+    """Journals written before the counter named a checkpoint by its training iteration (steps 1 and 2
+    in checkpoint_000001 and checkpoint_000002): the resumed trial numbers its new ones on from 3."""
+    run_config = RunConfig(name="old", storage_path=str(tmp_path), verbose=0)
+    (failed,) = Tuner(
+        flaky_then_fine, param_space={"fail": True}, run_config=run_config, executor=InProcessExecutor(2)
+    ).fit()
+    trial_dir, journal = Path(failed.path), tmp_path / "old" / JOURNAL_FILE
+    text = journal.read_text()
+    for index in (1, 0):  # the later first, so that no name is taken twice
+        (trial_dir / f"checkpoint_{index:06d}").rename(trial_dir / f"checkpoint_{index + 1:06d}")
+        text = text.replace(f"checkpoint_{index:06d}", f"checkpoint_{index + 1:06d}")
+    journal.write_text(text)
+    (result,) = Tuner.restore(
+        tmp_path / "old", flaky_then_fine, resume_errored=True, executor=InProcessExecutor(2)
+    ).fit()
+    assert [(entry["step"], entry["start"]) for entry in result.metrics_history][2:] == [(3, 2), (4, 2), (5, 2)]
+    on_disk = {path.name: int((path / "step").read_text()) for path in sorted(trial_dir.glob("checkpoint_*"))}
+    assert on_disk == {f"checkpoint_{step:06d}": step for step in range(1, 6)}
+
+
 def fails_once_at_each(config):
     """Fails the first time it reaches each step of ``config["fail_at"]`` (marker files in its directory)."""
     checkpoint = get_checkpoint()

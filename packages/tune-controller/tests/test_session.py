@@ -61,7 +61,7 @@ def test_a_checkpoint_is_persisted_before_report_returns(tmp_path):
 
     events = _all_events(session, _run(session, trainable))
     kept = events[0].checkpoint
-    assert kept.path == str(tmp_path / "trial" / "checkpoint_000001")
+    assert kept.path == str(tmp_path / "trial" / "checkpoint_000000")
     assert (Path(kept.path) / "state.txt").read_text() == "7"
 
 

@@ -78,7 +78,7 @@ def test_a_file_uri_holds_journal_and_checkpoints_and_retries_resume_from_there(
         assert result.path == str(experiment / Path(result.path).name)
         assert isinstance(result.filesystem, pyarrow_fs.LocalFileSystem)
         # num_to_keep=1: only the latest checkpoint is left in the storage.
-        assert checkpoint_dirs(experiment / Path(result.path).name) == ["checkpoint_000004"]
+        assert checkpoint_dirs(experiment / Path(result.path).name) == ["checkpoint_000003"]
         assert result.checkpoint is not None
         assert result.checkpoint.filesystem is result.filesystem
         with result.checkpoint.as_directory() as directory:
@@ -134,7 +134,9 @@ def test_a_killed_run_resumes_from_the_checkpoints_in_the_storage(tmp_path):
     for result in grid:
         assert [r["step"] for r in result.metrics_history] == [1, 2, 3]
         assert result.checkpoint is not None
-        assert result.checkpoint.path.endswith("checkpoint_000003")
+        # Numbered on from the journal's last checkpoint: the upload of step 3 the journal never
+        # recorded is replaced, not merged into.
+        assert result.checkpoint.path.endswith("checkpoint_000002")
 
 
 def test_an_fsspec_filesystem_is_storage_too(tmp_path):
@@ -148,8 +150,8 @@ def test_an_fsspec_filesystem_is_storage_too(tmp_path):
     for result in grid:
         trial = Path(result.path).name
         assert {name.split("/")[4] for name in names if "checkpoint_" in name and f"/{trial}/" in name} == {
+            "checkpoint_000002",
             "checkpoint_000003",
-            "checkpoint_000004",
         }
         assert result.checkpoint is not None
         assert (Path(result.checkpoint.to_directory(tmp_path / trial)) / "step").read_text() == "4"
@@ -187,7 +189,7 @@ def test_report_does_not_wait_for_the_upload(tmp_path):
     (result,) = Tuner(train, run_config=RunConfig(storage_path="/gated", storage_filesystem=memory, verbose=0)).fit()
     assert result.error is None
     assert result.checkpoint is not None
-    assert result.checkpoint.path.endswith("checkpoint_000003")
+    assert result.checkpoint.path.endswith("checkpoint_000002")
     assert [metrics["step"] for _, metrics in result.best_checkpoints] == [3, 2, 1]
 
 
@@ -215,8 +217,8 @@ def test_the_driver_hears_of_a_result_before_of_its_checkpoints_upload(tmp_path,
     events = session.take_events(timeout=0)
     assert [type(event) for event in events[:2]] == [TrialReported, TrialCheckpointed]
     assert events[0].uploading
-    assert events[1].path == "train_t1/checkpoint_000001"
-    assert (tmp_path / "bucket" / "train_t1" / "checkpoint_000001" / "w").read_text() == "1"
+    assert events[1].path == "train_t1/checkpoint_000000"
+    assert (tmp_path / "bucket" / "train_t1" / "checkpoint_000000" / "w").read_text() == "1"
 
 
 def test_a_failed_upload_fails_the_trial_naming_the_checkpoint_and_the_storage(tmp_path):
@@ -232,7 +234,7 @@ def test_a_failed_upload_fails_the_trial_naming_the_checkpoint_and_the_storage(t
     (result,) = Tuner(train, run_config=RunConfig(storage_path="/failing", storage_filesystem=memory, verbose=0)).fit()
     assert result.error is not None
     assert "Uploading checkpoint" in result.error
-    assert "checkpoint_000001" in result.error
+    assert "checkpoint_000000" in result.error
     assert result.checkpoint is None
 
 

@@ -91,17 +91,17 @@ def test_only_the_best_checkpoints_and_the_latest_are_kept(run):
     config = CheckpointConfig(num_to_keep=2, checkpoint_score_attribute="score", checkpoint_score_order="max")
     (result,) = run(scored, run_config=RunConfig(checkpoint_config=config))
     on_disk = sorted(path.name for path in Path(result.path).glob("checkpoint_*"))
-    assert on_disk == ["checkpoint_000002", "checkpoint_000005"]  # the best (0.9) and the latest (0.3)
+    assert on_disk == ["checkpoint_000001", "checkpoint_000004"]  # the best (0.9) and the latest (0.3)
     assert [metrics["score"] for _, metrics in result.best_checkpoints] == [0.9, 0.3]
-    assert result.checkpoint.path.endswith("checkpoint_000005")
+    assert result.checkpoint.path.endswith("checkpoint_000004")
 
 
 def test_without_a_score_the_most_recent_are_kept(run):
     (result,) = run(scored, run_config=RunConfig(checkpoint_config=CheckpointConfig(num_to_keep=3)))
     assert sorted(path.name for path in Path(result.path).glob("checkpoint_*")) == [
+        "checkpoint_000002",
         "checkpoint_000003",
         "checkpoint_000004",
-        "checkpoint_000005",
     ]
 
 

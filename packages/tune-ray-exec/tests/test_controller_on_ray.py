@@ -78,13 +78,13 @@ def test_hooks_around_checkpoints_and_retries_on_ray(tmp_path):
     assert result.error is None
     assert hooks.calls == [
         "start",
-        "checkpoint checkpoint_000001",
+        "checkpoint checkpoint_000000",
         "save",
         "result 1",
         "recover",
         "start",
-        "restore checkpoint_000001",
-        "checkpoint checkpoint_000002",
+        "restore checkpoint_000000",
+        "checkpoint checkpoint_000001",
         "save",
         "result 2",
         "complete",

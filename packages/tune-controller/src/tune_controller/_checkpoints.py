@@ -38,9 +38,9 @@ class CheckpointKeeper:
         if limit is None:
             return []
         kept = self._kept.setdefault(trial_id, [])
-        # A trial restarted from an earlier iteration (exploiting a source behind it) writes some of
-        # its checkpoint names again: those files are the new checkpoint's now, never to be deleted
-        # as the old one's.
+        # Checkpoint names never repeat within a trial now, but journals written when they were the
+        # training iteration register a name again after a restart from an earlier iteration: those
+        # files are the new checkpoint's, never to be deleted as the old one's.
         kept[:] = [entry for entry in kept if entry.path != checkpoint.path]
         kept.append(_Kept(checkpoint.path, self._config.score(metrics, self._reports)))
         latest = kept[-1]

@@ -114,6 +114,8 @@ class TuneController:
         self._by_id: dict[str, Trial] = {}
         # Per trial, the result that came with its latest checkpoint: where a restart resumes.
         self._resume_points: dict[str, dict[str, Any]] = {}
+        # Per trial, the number its next run's first checkpoint directory gets (TrialLaunch.checkpoint_index).
+        self._checkpoint_indices: dict[str, int] = {}
         self._waiting: dict[str, Trial] = {}
         self._next_up: Trial | None = None  # chosen by the scheduler, waiting for resources to free up
         self._running: set[str] = set()
@@ -148,6 +150,7 @@ class TuneController:
             self._trial_dirs[trial.trial_id] = self._experiment_dir / entry.dirname
             if entry.resume_point:
                 self._resume_points[trial.trial_id] = entry.resume_point
+            self._checkpoint_indices[trial.trial_id] = entry.next_checkpoint_index
         self._searcher_finished = state.searcher_finished
         if state.snapshot is not None:
             self._searcher.set_state(state.snapshot["searcher"])
@@ -372,6 +375,7 @@ class TuneController:
             start_iteration=int(resume_point.get(result_keys.TRAINING_ITERATION, 0)),
             time_offset_s=float(resume_point.get(result_keys.TIME_TOTAL_S, 0.0)),
             decision_points=self._decision_points,
+            checkpoint_index=self._checkpoint_indices.get(trial.trial_id, 0),
         )
         self._trial_dir(trial).mkdir(parents=True, exist_ok=True)
         self._executor.start(launch, trial.resources)
@@ -412,6 +416,10 @@ class TuneController:
         self._journal.append(record)
         if event.uploading:
             self._uploading[trial.trial_id] = self._uploading.get(trial.trial_id, 0) + 1
+        if event.checkpoint is not None or event.uploading:
+            # The session numbers its checkpoints one by one from the launch's index; one whose upload is
+            # lost keeps its number too (the next run may not write into what it left).
+            self._checkpoint_indices[trial.trial_id] = self._checkpoint_indices.get(trial.trial_id, 0) + 1
         if event.checkpoint is not None:
             self._register_checkpoint(trial, event.checkpoint, result)
         if trial.trial_id in self._stopping or trial.trial_id in self._pausing:

@@ -37,7 +37,7 @@ import cloudpickle
 
 from tune_controller._checkpoints import CheckpointKeeper
 from tune_controller._config import CheckpointConfig
-from tune_controller._storage import ExperimentStorage
+from tune_controller._storage import ExperimentStorage, checkpoint_index
 from tune_trial import Checkpoint, Resources, Trial, TrialStatus, TuneError
 
 JOURNAL_FILE = "journal.jsonl"
@@ -164,6 +164,9 @@ class TrialState:
     resume_point: dict[str, Any] = field(default_factory=dict)
     ending: dict[str, Any] | None = None
     """The decision to stop or pause the trial's current run, if one was made."""
+    next_checkpoint_index: int = 0
+    """One past the highest checkpoint number in the trial's own records (registered or deleted,
+    including before a ``reset``, whose directories may still be there): no new state to journal."""
 
 
 @dataclass
@@ -228,6 +231,9 @@ def _apply(state: ExperimentState, record: dict[str, Any]) -> None:
         return  # scheduler hooks matter only for replay
     entry = state.trials[record["id"]]
     trial = entry.trial
+    own_checkpoint = record.get("ckpt") if kind == "result" else record.get("path")  # a restart's is the source's
+    if own_checkpoint is not None and (number := checkpoint_index(own_checkpoint)) is not None:
+        entry.next_checkpoint_index = max(entry.next_checkpoint_index, number + 1)
     if kind == "result":
         trial.last_result = record["r"]
         if "ckpt" in record:

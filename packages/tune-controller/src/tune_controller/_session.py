@@ -20,7 +20,7 @@ from typing import Any
 import cloudpickle
 
 from tune_controller._events import TrialCheckpointed, TrialEnded, TrialEvent, TrialReported
-from tune_controller._storage import CHECKPOINT_PREFIX, CheckpointUploader, RemoteStorage
+from tune_controller._storage import CheckpointUploader, RemoteStorage, checkpoint_dirname
 from tune_trial import Checkpoint, Decision, TrialContext, bind_session, result_keys
 
 _SESSION_KEYS = result_keys.AUTO_FILLED_KEYS - {result_keys.DONE}
@@ -49,6 +49,10 @@ class TrialLaunch:
     storage: RemoteStorage | None = None
     """The experiment's remote storage, where checkpoints are uploaded; None when ``trial_dir`` is
     the storage itself."""
+    checkpoint_index: int = 0
+    """The number the run's first checkpoint directory gets (then one more for each): past every
+    number the trial used before, so a restart from an earlier iteration never writes into an old
+    checkpoint."""
 
 
 class TrialRunSession:
@@ -70,6 +74,7 @@ class TrialRunSession:
         self._stop_requested = False
         self._ended = False
         self._iteration = launch.start_iteration
+        self._checkpoint_index = launch.checkpoint_index
         self._started = time.monotonic()
         self._last_report = self._started
         storage = launch.storage
@@ -128,9 +133,13 @@ class TrialRunSession:
 
     def _persist(self, checkpoint: Checkpoint) -> Checkpoint:
         """Copy the checkpoint into the trial directory before ``report`` returns."""
-        target = Path(self._launch.context.trial_dir) / f"{CHECKPOINT_PREFIX}{self._iteration:06d}"
+        target = Path(self._launch.context.trial_dir) / checkpoint_dirname(self._checkpoint_index)
+        self._checkpoint_index += 1
         if Path(checkpoint.path).resolve() != target.resolve():
-            shutil.copytree(checkpoint.path, target, dirs_exist_ok=True)
+            # Only a run the journal never heard of (its process died before the driver got the report)
+            # can have left this directory: none of its files belong to the new checkpoint.
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(checkpoint.path, target)
         return Checkpoint(target)
 
     def _uploaded(self, path: str, result: dict[str, Any]) -> None:

@@ -48,6 +48,22 @@ CHECKPOINT_PREFIX = "checkpoint_"
 """Checkpoint directories in a trial's directory: uploaded by the trial, not by the driver's syncer."""
 
 
+def checkpoint_dirname(index: int) -> str:
+    """The directory of a trial's checkpoint number ``index``: a per-trial counter that never goes
+    back (not the training iteration, which does after a restart from an earlier checkpoint), so a
+    new checkpoint never lands in, and merges with, the files of an old one."""
+    return f"{CHECKPOINT_PREFIX}{index:06d}"
+
+
+def checkpoint_index(path: str) -> int | None:
+    """The number in a checkpoint directory's name (``.../checkpoint_000007`` gives 7), None for
+    another name. Journals written before the counter named checkpoints by training iteration; those
+    numbers parse the same, so a restored trial's counter starts past them too."""
+    name = os.path.basename(path.rstrip("/" + os.sep))
+    number = name.removeprefix(CHECKPOINT_PREFIX)
+    return int(number) if name.startswith(CHECKPOINT_PREFIX) and number.isdigit() else None
+
+
 def is_uri(path: str | os.PathLike[str]) -> bool:
     return "://" in os.fspath(path)
 
@@ -403,6 +419,9 @@ class CheckpointUploader:
             if self._failure is not None:
                 continue  # the trial fails at its next report; later checkpoints would skip the lost one
             try:
+                # A name the journal never recorded (the trial's process, or the driver, died mid-upload) is
+                # given out again: what that upload left must not merge into this checkpoint.
+                self._remote.delete(relative)
                 self._remote.upload(local, relative)
             except Exception as error:  # handed to the trial's thread
                 where = self._remote.uri(relative)
