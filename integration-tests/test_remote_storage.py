@@ -88,8 +88,9 @@ def test_retries_and_restore_use_checkpoints_from_s3_only(ray_instance, s3_endpo
         assert [metrics["step"] for _, metrics in result.best_checkpoints] == [3, 2]
         assert result.path.startswith(f"{BUCKET}/runs/s3/")
         stored = {Path(info.path).name for info in s3.get_file_info(pyarrow_fs.FileSelector(result.path))}
-        assert {"checkpoint_000002", "checkpoint_000003", "result.json"} <= stored
-        assert "checkpoint_000001" not in stored  # num_to_keep=2
+        # Numbered per trial: steps 1 and 2 in 0 and 1, step 3 (the retry's) in 2.
+        assert {"checkpoint_000001", "checkpoint_000002", "result.json"} <= stored
+        assert "checkpoint_000000" not in stored  # num_to_keep=2
     # The driver's machine is gone: only the bucket remains.
     shutil.rmtree(Path(first[0].journal._storage.local_dir))
 
@@ -102,5 +103,6 @@ def test_retries_and_restore_use_checkpoints_from_s3_only(ray_instance, s3_endpo
     for result in grid:
         assert [r["step"] for r in result.metrics_history] == [1, 2, 3, 4, 5]
         assert [r["restored_from"] for r in result.metrics_history] == [0, 0, 2, 3, 3]
+        assert result.checkpoint.path.endswith("checkpoint_000004")  # numbered on from the journal's 2
         with result.checkpoint.as_directory() as directory:
             assert (Path(directory) / "step").read_text() == "5"

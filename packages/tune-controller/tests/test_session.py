@@ -65,6 +65,26 @@ def test_a_checkpoint_is_persisted_before_report_returns(tmp_path):
     assert (Path(kept.path) / "state.txt").read_text() == "7"
 
 
+def test_checkpoints_are_numbered_from_the_launchs_index_into_fresh_directories(tmp_path):
+    """A directory at a number the driver gives out again is one whose report it never got (the
+    process died first): its files are not the new checkpoint's."""
+    trial_dir = tmp_path / "trial"
+    (trial_dir / "checkpoint_000007").mkdir(parents=True)
+    (trial_dir / "checkpoint_000007" / "model_a.pt").write_text("old")
+    session = TrialRunSession(_launch(trial_dir, checkpoint_index=7))
+
+    def trainable(config):
+        for step in range(2):
+            with tempfile.TemporaryDirectory() as directory:
+                (Path(directory) / "model_b.pt").write_text(str(step))
+                report({"loss": 1.0}, checkpoint=Checkpoint.from_directory(directory))
+
+    events = _all_events(session, _run(session, trainable))
+    kept = [Path(event.checkpoint.path) for event in events[:2]]
+    assert kept == [trial_dir / "checkpoint_000007", trial_dir / "checkpoint_000008"]
+    assert [sorted(path.name for path in directory.iterdir()) for directory in kept] == [["model_b.pt"]] * 2
+
+
 def test_the_trial_sees_the_checkpoint_it_was_started_from(tmp_path):
     session = TrialRunSession(_launch(tmp_path, checkpoint=Checkpoint(tmp_path)))
     events = _all_events(session, _run(session, lambda config: {"has": get_checkpoint() is not None}))

@@ -127,6 +127,8 @@ def test_a_killed_run_resumes_from_the_checkpoints_in_the_storage(tmp_path):
         kept.append(line)
     (experiment / JOURNAL_FILE).write_text("".join(kept))
     (experiment / STATE_FILE).unlink()
+    for result in grid:  # step 3's upload, which the cut journal never recorded, left a file of its own
+        (Path(result.path) / "checkpoint_000002" / "stale").write_text("")
     local = Path(grid[0].journal._storage.local_dir)
     for path in sorted(local.rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()
@@ -137,6 +139,7 @@ def test_a_killed_run_resumes_from_the_checkpoints_in_the_storage(tmp_path):
         # Numbered on from the journal's last checkpoint: the upload of step 3 the journal never
         # recorded is replaced, not merged into.
         assert result.checkpoint.path.endswith("checkpoint_000002")
+        assert sorted(path.name for path in Path(result.checkpoint.path).iterdir()) == ["step"]
 
 
 def test_an_fsspec_filesystem_is_storage_too(tmp_path):

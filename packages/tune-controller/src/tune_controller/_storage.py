@@ -420,8 +420,10 @@ class CheckpointUploader:
                 continue  # the trial fails at its next report; later checkpoints would skip the lost one
             try:
                 # A name the journal never recorded (the trial's process, or the driver, died mid-upload) is
-                # given out again: what that upload left must not merge into this checkpoint.
-                self._remote.delete(relative)
+                # given out again: what that upload left must not merge into this checkpoint. One lookup
+                # per upload, off the trial loop; asked first since object stores differ on deleting nothing.
+                if self._remote.exists(relative):
+                    self._remote.delete(relative)
                 self._remote.upload(local, relative)
             except Exception as error:  # handed to the trial's thread
                 where = self._remote.uri(relative)
