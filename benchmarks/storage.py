@@ -39,26 +39,20 @@ def _checkpoint_dir(directory: str, mib: int) -> str:
     return directory
 
 
-def ours(config: dict[str, Any]) -> None:
-    last = 0.0
-    for step in range(config["reports"]):
-        time.sleep(config["step_s"])
-        with tempfile.TemporaryDirectory() as directory:
-            checkpoint = tune.Checkpoint.from_directory(_checkpoint_dir(directory, config["mib"]))
-            started = time.perf_counter()
-            tune.report({"step": step, "report_s": last}, checkpoint=checkpoint)
-            last = time.perf_counter() - started
+def checkpointing(api: Any) -> Callable[[dict[str, Any]], None]:
+    """The trainable both sides run; ``api`` is ``tune`` or ``ray.tune`` (the same report/Checkpoint API)."""
 
+    def train(config: dict[str, Any]) -> None:
+        last = 0.0
+        for step in range(config["reports"]):
+            time.sleep(config["step_s"])
+            with tempfile.TemporaryDirectory() as directory:
+                checkpoint = api.Checkpoint.from_directory(_checkpoint_dir(directory, config["mib"]))
+                started = time.perf_counter()
+                api.report({"step": step, "report_s": last}, checkpoint=checkpoint)
+                last = time.perf_counter() - started
 
-def theirs(config: dict[str, Any]) -> None:
-    last = 0.0
-    for step in range(config["reports"]):
-        time.sleep(config["step_s"])
-        with tempfile.TemporaryDirectory() as directory:
-            checkpoint = ray_tune.Checkpoint.from_directory(_checkpoint_dir(directory, config["mib"]))
-            started = time.perf_counter()
-            ray_tune.report({"step": step, "report_s": last}, checkpoint=checkpoint)
-            last = time.perf_counter() - started
+    return train
 
 
 def _report_times(histories: list[list[dict[str, Any]]]) -> list[float]:
@@ -69,7 +63,7 @@ def _report_times(histories: list[list[dict[str, Any]]]) -> list[float]:
 def run_ours(s3: Any, space: dict[str, Any]) -> tuple[float, list[float]]:
     started = time.perf_counter()
     grid = tune.Tuner(
-        ours,
+        checkpointing(tune),
         param_space=space,
         run_config=tune.RunConfig(name="ours", storage_path=f"{BUCKET}/ours", storage_filesystem=s3, verbose=0),
     ).fit()
@@ -81,7 +75,7 @@ def run_ours(s3: Any, space: dict[str, Any]) -> tuple[float, list[float]]:
 def run_theirs(s3: Any, space: dict[str, Any]) -> tuple[float, list[float]]:
     started = time.perf_counter()
     grid = ray_tune.Tuner(
-        theirs,
+        checkpointing(ray_tune),
         param_space=space,
         tune_config=ray_tune.TuneConfig(reuse_actors=True),
         run_config=ray_tune.RunConfig(name="theirs", storage_path=f"{BUCKET}/theirs", storage_filesystem=s3, verbose=0),
