@@ -60,13 +60,17 @@ def test_it_finds_better_configs_than_random_search(multivariate):
 
 
 def test_mode_max_maximises():
-    searcher = TPESearch(SPACE, "score", "max", seed=0)
-    best = -math.inf
-    for index in range(60):
-        config = searcher.suggest(f"t{index}")
-        best = max(best, -_quadratic(config))
-        searcher.on_trial_complete(f"t{index}", {"score": -_quadratic(config)})
-    assert best > -0.01
+    def run(mode, sign):
+        searcher = TPESearch(SPACE, "score", mode, seed=0)
+        configs = []
+        for index in range(60):
+            configs.append(searcher.suggest(f"t{index}"))
+            searcher.on_trial_complete(f"t{index}", {"score": sign * _quadratic(configs[-1])})
+        return configs
+
+    maximised = run("max", -1.0)
+    assert maximised == run("min", 1.0)  # maximising -f is minimising f, suggestion by suggestion
+    assert max(-_quadratic(config) for config in maximised) > -0.05
 
 
 def test_it_learns_which_category_of_a_conditional_space_is_better():
@@ -122,7 +126,7 @@ def test_nan_and_failed_trials_are_never_the_best():
     state = searcher.get_state()
     assert None in [loss for _, loss in state["finished"]]  # failures are stored as the worst
     assert json.loads(json.dumps(state)) == state
-    below, _ = searcher._split()
+    below, _, _ = searcher._split()
     assert below.min() >= 0.3  # the model's "good" trials are real ones
     assert sum(0.3 <= x < 0.5 for x in xs[-15:]) >= 6  # near the true best more often than chance (3)
 
@@ -159,9 +163,44 @@ def test_bad_settings_are_refused(arguments, message):
 def test_the_above_set_is_capped_at_the_most_recent_trials():
     searcher = TPESearch({"x": uniform(0, 1)}, "loss", "min", seed=0, max_above=50, n_startup_trials=300)
     _best(searcher, 300, loss=lambda config: config["x"])
-    below, above = searcher._split()
-    assert len(below) == 25
+    below, below_losses, above = searcher._split()
+    assert len(below) == len(below_losses) == 25
     assert len(above) == 50
+    np.testing.assert_array_equal(below_losses, below[:, 0])  # each good trial with its own loss
+
+
+def test_rank_weights_lean_on_the_best_and_keep_the_priors_share():
+    from tune_search._tpe import rank_weights
+
+    weights = rank_weights(np.array([0.3, 0.1, 0.2, 0.1]))
+    np.testing.assert_allclose(weights / weights[1], [1 / 4, 1, 1 / 3, 1 / 2])  # ties: first come first
+    assert weights.mean() == pytest.approx(1.0)
+    assert rank_weights(np.empty(0)).shape == (0,)
+
+
+def test_the_good_model_weights_its_trials_by_rank(monkeypatch):
+    from tune_search import _tpe
+
+    fitted = []
+    fit = _tpe.ParzenEstimator.fit
+
+    def spy(points, levels, categorical, weights=None, **options):
+        fitted.append((points, weights))
+        return fit(points, levels, categorical, weights=weights, **options)
+
+    def good_model(**settings):
+        searcher = TPESearch({"x": uniform(0, 1)}, "loss", "min", seed=0, n_startup_trials=30, **settings)
+        _best(searcher, 30, loss=lambda config: config["x"])
+        fitted.clear()
+        searcher.suggest("next")
+        return fitted[0]  # the good model is fitted first
+
+    monkeypatch.setattr(_tpe.ParzenEstimator, "fit", spy)
+    points, weights = good_model()
+    assert len(points) == 3  # gamma(30)
+    order = np.argsort(points[:, 0])  # the loss is x: the smallest x is the best trial
+    np.testing.assert_allclose(weights[order], np.array([1, 1 / 2, 1 / 3]) * 3 / (1 + 1 / 2 + 1 / 3))
+    assert good_model(rank_weights=False)[1] is None  # equal weights
 
 
 def test_ordinal_kernels_are_distributions_over_the_levels():
