@@ -153,6 +153,7 @@ def test_grid_search_is_refused_naming_the_parameter_and_who_can():
         ({"n_ei_candidates": 0}, "n_ei_candidates must be an integer >= 1"),
         ({"prior_weight": -1.0}, "prior_weight must be >= 0"),
         ({"max_above": 0}, "max_above must be an integer >= 1"),
+        ({"rank_weights": "yes"}, "rank_weights must be True or False"),
     ],
 )
 def test_bad_settings_are_refused(arguments, message):

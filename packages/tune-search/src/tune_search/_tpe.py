@@ -93,13 +93,15 @@ class TPESearch(RandomSearch):
         for name, number in (("prior_weight", prior_weight), ("pending_penalty", pending_penalty)):
             if not (isinstance(number, (int, float)) and math.isfinite(number) and number >= 0):
                 raise ValueError(f"TPESearch: {name} must be >= 0, got {number!r}")
+        if not isinstance(rank_weights, bool):
+            raise ValueError(f"TPESearch: rank_weights must be True or False, got {rank_weights!r}")
         self._n_startup = n_startup_trials
         self._n_candidates = n_ei_candidates
         self._multivariate = multivariate
         self._prior_weight = prior_weight
         self._constant_liar = constant_liar
         self._pending_penalty = float(pending_penalty)
-        self._rank_weights = bool(rank_weights)
+        self._rank_weights = rank_weights
         self._gamma = gamma
         self._max_above = max_above
         self._encoding: UnitEncoding | None = None
