@@ -25,7 +25,9 @@ optimum, floored at 1e-8 (BBOB's final target) and reported as log10.
   oldest one's value and asks a new one: a fixed completion order, so every run is reproducible.
 - Output: median log10 regret per problem, the average rank of each searcher across problems (rank of
   the medians, ties averaged), the regret ratio "8 in flight / sequential" (geometric mean over problems
-  of the ratio of median regrets) and, with ``--plot``, a PNG of median regret against evaluations.
+  of the ratio of median regrets) with what the lag alone costs and the in-flight runs' worth in
+  sequential evaluations (``Results.lag_ratio``, ``Results.sequential_match``) and, with ``--plot``, a
+  PNG of median regret against evaluations. ``noisy_tables.py`` runs the tables with their noise in.
 """
 
 from __future__ import annotations
@@ -558,6 +560,32 @@ class Results:
         differences = [self.median(p, searcher, parallel) - self.median(p, searcher, 1) for p in problems]
         return np.asarray(10 ** np.mean(differences, axis=0))
 
+    def lag_ratio(self, searcher: str, lag: int) -> np.ndarray:
+        """Geometric mean over problems of sequential median regret ``lag`` evaluations earlier / now, per
+        evaluation (NaN for the first ``lag``).
+
+        With k trials in flight every suggestion is made ``k - 1`` results short of what a sequential
+        one would know, so ``lag_ratio(s, k - 1)`` is what that lag alone costs on the searcher's own
+        sequential curve: the steeper the curve, the more. A batch beats it only where its k
+        simultaneous draws are worth more than the k - 1 results it lacks.
+        """
+        problems = [p for p in self.problems if self.ran(p, searcher, 1)]
+        medians = np.array([self.median(p, searcher, 1) for p in problems])
+        earlier = np.full_like(medians, np.nan)
+        earlier[:, lag:] = medians[:, : medians.shape[1] - lag]
+        return np.asarray(10 ** np.mean(earlier - medians, axis=0))
+
+    def sequential_match(self, searcher: str, parallel: int) -> np.ndarray:
+        """Per evaluation n, the first evaluation at which the sequential run is as good as the run with
+        ``parallel`` in flight after n, both as the geometric mean over problems of the median regret (the
+        aggregate of :meth:`parallel_ratio`); inf where the sequential run never gets there. The
+        in-flight run's worth in sequential evaluations."""
+        problems = [p for p in self.problems if self.ran(p, searcher, parallel) and self.ran(p, searcher, 1)]
+        sequential = np.mean([self.median(p, searcher, 1) for p in problems], axis=0)
+        in_flight = np.mean([self.median(p, searcher, parallel) for p in problems], axis=0)
+        reached = sequential[None, :] <= in_flight[:, None]  # (in flight after n, sequential after m)
+        return np.where(reached.any(axis=1), reached.argmax(axis=1) + 1.0, np.inf)
+
 
 @functools.cache
 def fingerprint(searcher: str) -> str:
@@ -754,6 +782,22 @@ def report(results: Results) -> str:
                 row = ["-" if r is None else f"{r[b - 1]:.2f}" for r in ratios]
                 lines.append(f"| {flight} | {b} | " + " | ".join(row) + " |")
         lines.append("")
+        lines += [
+            "What the lag alone costs, sequential median regret k - 1 evaluations earlier / now, and the",
+            "sequential evaluations the run with k in flight is worth, the first at which the sequential run",
+            "is as good (both geometric means over problems):",
+            "",
+            "| in flight | evaluations | " + " | ".join(short) + " |",
+            "|---|---:|" + "---:|" * len(short),
+        ]
+        for flight in parallel:
+            present = [s for s in results.searchers if any(results.ran(p, s, flight) for p in results.problems)]
+            for b in results.budgets:
+                lag = {s: results.lag_ratio(s, flight - 1)[b - 1] for s in present}
+                worth = {s: _evaluations(results.sequential_match(s, flight)[b - 1]) for s in present}
+                row = [f"{lag[s]:.2f} / {worth[s]}" if s in present else "-" for s in results.searchers]
+                lines.append(f"| {flight} | {b} | " + " | ".join(row) + " |")
+        lines.append("")
     lines += ["Seconds inside each searcher per run (asks and tells, mean over its runs):", ""]
     lines += ["| in flight | " + " | ".join(short) + " |", "|---|" + "---:|" * len(short)]
     for flight in results.in_flight:
@@ -763,6 +807,10 @@ def report(results: Results) -> str:
             row.append(f"{results.seconds[searcher, flight] / runs:.2f}" if runs else "-")
         lines.append(f"| {flight} | " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def _evaluations(count: float) -> str:
+    return "never" if math.isinf(count) else f"{count:.0f}"
 
 
 def _rank_cell(rank: float, best: float) -> str:

@@ -144,3 +144,48 @@ def test_random_search_is_indifferent_to_trials_in_flight():
     """Random search ignores results, so 8 in flight must reproduce the sequential run exactly."""
     results = sq.run(["hartmann3", "bbob-f21-d2"], ["random"], 2, [1, 8], 30, workers=1)
     assert np.allclose(results.parallel_ratio("random", 8), 1.0)
+
+
+def test_lag_cost_and_sequential_match():
+    results = sq.run(["hartmann3", "bbob-f21-d2"], ["random", "tpe"], 2, [1, 8], 40, workers=1)
+    for searcher in ("random", "tpe"):
+        lag = results.lag_ratio(searcher, 7)
+        assert np.isnan(lag[:7]).all()
+        assert (lag[7:] >= 1.0).all(), "best-so-far medians cannot rise, so an earlier one is never lower"
+        assert np.array_equal(results.lag_ratio(searcher, 0), np.ones(40))
+    # random search in flight is the sequential run, so after n evaluations it is worth at most n
+    match = results.sequential_match("random", 8)
+    assert (match <= np.arange(1, 41)).all()
+    assert match[0] == 1
+
+
+def test_sequential_match_counts_evaluations_and_never():
+    sequential = {"a": [0.0, -1.0, -1.0, -2.0], "b": [0.0, 0.0, -1.0, -2.0]}  # mean 0, -0.5, -1, -2
+    in_flight = {"a": [-1.0, -1.0, -3.0, -3.0], "b": [0.0, 0.0, -1.0, -2.0]}  # mean -0.5, -0.5, -2, -2.5
+    curves = {(p, "s", 1): np.array([c]) for p, c in sequential.items()}
+    curves.update({(p, "s", 8): np.array([c]) for p, c in in_flight.items()})
+    results = sq.Results(["a", "b"], ["s"], [1, 8], [4], curves, {})
+    assert results.sequential_match("s", 8).tolist() == [2, 2, 4, np.inf]
+    assert np.allclose(results.lag_ratio("s", 1)[1:], 10 ** np.array([0.5, 0.5, 1.0]))
+    assert sq._evaluations(np.inf) == "never"
+
+
+def test_noisy_tables_keep_the_best_observed_configuration_scored_by_its_mean():
+    spec = importlib.util.spec_from_file_location("noisy_tables", Path(__file__).with_name("noisy_tables.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    noisy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(noisy)
+    assert "noisy-hpobench-blood" in noisy.register()
+    cell = sq.Cell("noisy-hpobench-blood", "random", 0, 1, 60)
+    _, regret, _ = noisy.run_cell(cell)
+    observed, means = (np.array(column) for column in zip(*noisy._EVALUATED, strict=True))
+    assert len(observed) == 60
+    assert (observed != means).any(), "each evaluation is one run, not the mean of the runs"
+    optimum = sq._table("hpobench", "blood_transfusion")[1].min()
+    best_mean = np.maximum(np.minimum.accumulate(means) - optimum, sq.FLOOR)
+    assert (regret >= best_mean).all(), "the kept configuration cannot beat the best one evaluated"
+    kept_last = means[np.argmin(observed)]
+    assert regret[-1] == pytest.approx(max(kept_last - optimum, sq.FLOOR))
+    _, again, _ = noisy.run_cell(cell)
+    assert np.array_equal(regret, again), "the package's draws are seeded with the run's seed"
