@@ -769,35 +769,25 @@ def report(results: Results) -> str:
         lines.append("")
     parallel = [f for f in results.in_flight if f > 1]
     if 1 in results.in_flight and parallel:
-        lines += [
-            "Median regret with trials in flight / sequential (geometric mean over problems; 1.20 = 20% worse):",
-            "",
-            "| in flight | evaluations | " + " | ".join(short) + " |",
-            "|---|---:|" + "---:|" * len(short),
-        ]
-        for flight in parallel:
-            present = [s for s in results.searchers if any(results.ran(p, s, flight) for p in results.problems)]
-            ratios = [results.parallel_ratio(s, flight) if s in present else None for s in results.searchers]
-            for b in results.budgets:
-                row = ["-" if r is None else f"{r[b - 1]:.2f}" for r in ratios]
-                lines.append(f"| {flight} | {b} | " + " | ".join(row) + " |")
-        lines.append("")
-        lines += [
-            "What the lag alone costs, sequential median regret k - 1 evaluations earlier / now, and the",
-            "sequential evaluations the run with k in flight is worth, the first at which the sequential run",
-            "is as good (both geometric means over problems):",
-            "",
-            "| in flight | evaluations | " + " | ".join(short) + " |",
-            "|---|---:|" + "---:|" * len(short),
-        ]
-        for flight in parallel:
-            present = [s for s in results.searchers if any(results.ran(p, s, flight) for p in results.problems)]
-            for b in results.budgets:
-                lag = {s: results.lag_ratio(s, flight - 1)[b - 1] for s in present}
-                worth = {s: _evaluations(results.sequential_match(s, flight)[b - 1]) for s in present}
-                row = [f"{lag[s]:.2f} / {worth[s]}" if s in present else "-" for s in results.searchers]
-                lines.append(f"| {flight} | {b} | " + " | ".join(row) + " |")
-        lines.append("")
+        lines += _in_flight_table(
+            results,
+            parallel,
+            ["Median regret with trials in flight / sequential (geometric mean over problems; 1.20 = 20% worse):"],
+            lambda s, flight, b: f"{results.parallel_ratio(s, flight)[b - 1]:.2f}",
+        )
+        lines += _in_flight_table(
+            results,
+            parallel,
+            [
+                "What the lag alone costs, sequential median regret k - 1 evaluations earlier / now, and the",
+                "sequential evaluations the run with k in flight is worth, the first at which the sequential run",
+                "is as good (both geometric means over problems):",
+            ],
+            lambda s, flight, b: (
+                f"{results.lag_ratio(s, flight - 1)[b - 1]:.2f} / "
+                + _evaluations(results.sequential_match(s, flight)[b - 1])
+            ),
+        )
     lines += ["Seconds inside each searcher per run (asks and tells, mean over its runs):", ""]
     lines += ["| in flight | " + " | ".join(short) + " |", "|---|" + "---:|" * len(short)]
     for flight in results.in_flight:
@@ -807,6 +797,21 @@ def report(results: Results) -> str:
             row.append(f"{results.seconds[searcher, flight] / runs:.2f}" if runs else "-")
         lines.append(f"| {flight} | " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def _in_flight_table(
+    results: Results, parallel: Sequence[int], title: Sequence[str], cell: Callable[[str, int, int], str]
+) -> list[str]:
+    """A row per (trials in flight, budget), a column per searcher: ``cell(searcher, in_flight, budget)``
+    where the searcher ran with that many in flight, "-" elsewhere."""
+    lines = [*title, "", "| in flight | evaluations | " + " | ".join(_short(s) for s in results.searchers) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(results.searchers))
+    for flight in parallel:
+        present = {s for s in results.searchers if any(results.ran(p, s, flight) for p in results.problems)}
+        for b in results.budgets:
+            row = [cell(s, flight, b) if s in present else "-" for s in results.searchers]
+            lines.append(f"| {flight} | {b} | " + " | ".join(row) + " |")
+    return [*lines, ""]
 
 
 def _evaluations(count: float) -> str:
