@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tune_search import RandomSearch, TuneBOHB, choice, loguniform, uniform
+from tune_search._parzen import ParzenEstimator
 from tune_search.testing import SearcherConformance
 
 
@@ -78,3 +79,39 @@ def test_max_concurrent_asks_to_wait_and_state_round_trips():
     assert restored._budgets[1.0]["a"][1] == math.inf  # a NaN result is the worst, never the best
     assert restored._budgets[2.0]["a"][1] == -1.0  # maximised: stored as a loss
     assert restored.suggest("d") == searcher.suggest("d")
+
+
+def test_failed_trials_never_enter_the_good_model(monkeypatch):
+    """Most results at the model's budget failed (NaN): the good set holds finite ones only."""
+    presets = [{"x": x} for x in np.linspace(0.0, 0.29, 10)] + [{"x": x} for x in np.linspace(0.55, 0.65, 80)]
+    searcher = TuneBOHB(
+        {"x": uniform(0, 1)},
+        metric="acc",
+        mode="max",
+        seed=0,
+        bohb_config={"random_fraction": 0.0},
+        points_to_evaluate=presets,
+    )
+    for index in range(len(presets)):
+        config = searcher.suggest(f"t{index}")
+        accuracy = 1 - config["x"] if config["x"] < 0.5 else math.nan  # the right half diverges
+        searcher.on_trial_complete(f"t{index}", {"acc": accuracy, "training_iteration": 1})
+    fitted = []
+    fit = ParzenEstimator.fit.__func__
+    monkeypatch.setattr(
+        ParzenEstimator,
+        "fit",
+        classmethod(lambda cls, points, *a, **k: fitted.append(points) or fit(cls, points, *a, **k)),
+    )
+    searcher.suggest("next")
+    good = fitted[0][:, 0]
+    assert len(good) >= 2  # min_points_in_model: one parameter + 1
+    assert (good < 0.5).all(), "a failed trial's point is in the good model"
+
+
+def test_a_result_without_its_budget_is_refused_naming_the_trial():
+    searcher = TuneBOHB({"x": uniform(0, 1)}, metric="loss", mode="min", seed=0)
+    trial_id, _ = searcher.ask()
+    with pytest.raises(ValueError, match=r"trial 'ask_00000' has no number for 'training_iteration'"):
+        searcher.tell(trial_id, 0.5)
+    searcher.on_trial_result(trial_id, {"other_metric": 1.0})  # without the metric: nothing to learn, no error

@@ -116,7 +116,7 @@ def test_the_state_holds_pending_trials_and_continues_identically():
 
 
 def test_spaces_it_cannot_model_are_refused_naming_the_parameter():
-    with pytest.raises(ValueError, match=r"model\.double: GPSearch does not support sample_from; RandomSearch"):
+    with pytest.raises(ValueError, match=r"model\.double: GPSearch does not support sample_from; TPESearch, TuneBOHB"):
         GPSearch({"x": uniform(0, 1), "model": {"double": sample_from(lambda spec: 2)}}, metric="loss", mode="min")
     with pytest.raises(ValueError, match=r"layers: GPSearch does not support grid_search"):
         GPSearch({"layers": grid_search([1, 2])}, metric="loss", mode="min")

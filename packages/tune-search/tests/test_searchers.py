@@ -5,7 +5,9 @@ import math
 import pytest
 
 from tune_search import (
+    CMAESSearch,
     ConcurrencyLimiter,
+    GPSearch,
     QuasiRandomSearch,
     RandomSearch,
     Repeater,
@@ -185,3 +187,10 @@ def test_a_searcher_that_needs_a_metric_refuses_to_start_without_one():
 def test_model_based_searchers_refuse_to_run_without_a_metric(factory):
     with pytest.raises(ValueError, match=r"needs a metric and a mode \('min' or 'max'\) to learn from results"):
         factory(seed=0).set_search_properties(None, None, {"x": uniform(0, 1)})
+
+
+@pytest.mark.parametrize("searcher_class", [TPESearch, GPSearch, CMAESSearch, TuneBOHB])
+def test_a_preset_the_space_cannot_hold_is_refused_at_set_up(searcher_class):
+    """Before any trial runs, naming the preset and the parameter, not halfway through the presets."""
+    with pytest.raises(ValueError, match=r"points_to_evaluate\[1\]: x: 5\.0 is outside"):
+        searcher_class({"x": uniform(0, 1)}, metric="loss", mode="min", points_to_evaluate=[{"x": 0.5}, {"x": 5.0}])

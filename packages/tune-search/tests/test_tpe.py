@@ -131,6 +131,19 @@ def test_nan_and_failed_trials_are_never_the_best():
     assert sum(0.3 <= x < 0.5 for x in xs[-15:]) >= 6  # near the true best more often than chance (3)
 
 
+def test_it_goes_on_suggesting_when_every_finished_trial_failed():
+    """The good set is empty then: the prior is all its model has."""
+    searcher = TPESearch({"x": uniform(0, 1), "k": choice("ab")}, "loss", "min", seed=0, n_startup_trials=2)
+    for index in range(12):
+        config = searcher.suggest(f"t{index}")
+        assert 0 <= config["x"] < 1
+        assert config["k"] in ("a", "b")
+        searcher.on_trial_complete(f"t{index}", {"loss": math.nan} if index % 2 else None, error=not index % 2)
+    below, _, above = searcher._split()
+    assert len(below) == 0
+    assert len(above) == 12
+
+
 def test_points_to_evaluate_come_first_and_are_checked():
     points = [{"x": 0.5, "y": 0.5, "lr": 0.01}, {"x": 0.25}]
     searcher = TPESearch(SPACE, "loss", "min", points_to_evaluate=points, seed=0)
@@ -151,7 +164,11 @@ def test_grid_search_is_refused_naming_the_parameter_and_who_can():
     [
         ({"n_startup_trials": -1}, "n_startup_trials must be an integer >= 0"),
         ({"n_ei_candidates": 0}, "n_ei_candidates must be an integer >= 1"),
-        ({"prior_weight": -1.0}, "prior_weight must be >= 0"),
+        ({"prior_weight": -1.0}, "prior_weight must be > 0"),
+        ({"prior_weight": 0.0}, "prior_weight must be > 0"),
+        ({"prior_weight": math.inf}, "prior_weight must be > 0"),
+        ({"pending_penalty": math.nan}, "pending_penalty must be >= 0"),
+        ({"pending_penalty": "wide"}, "pending_penalty must be >= 0"),
         ({"max_above": 0}, "max_above must be an integer >= 1"),
         ({"rank_weights": "yes"}, "rank_weights must be True or False"),
     ],

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tune_controller._stoppers import Stopper
 from tune_schedulers import TrialScheduler
 from tune_search import Searcher
-from tune_trial import Trial
+from tune_trial import Trial, as_number
 
 if TYPE_CHECKING:
     from tune_controller._callback import Callback
@@ -104,10 +104,10 @@ class CheckpointConfig:
         attribute = self.checkpoint_score_attribute
         if attribute is None:
             return float(order)
-        value = metrics.get(attribute)
-        if not isinstance(value, (int, float)) or math.isnan(value):
+        value = as_number(metrics.get(attribute))
+        if value is None or math.isnan(value):
             return -math.inf
-        return float(value) if self.checkpoint_score_order == "max" else -float(value)
+        return value if self.checkpoint_score_order == "max" else -value
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from tune_controller._callback import Callback
 from tune_controller._flatten import flatten
-from tune_trial import Trial, TrialStatus, result_keys
+from tune_trial import Trial, TrialStatus, as_number, result_keys
 
 _HIDDEN_METRICS = result_keys.AUTO_FILLED_KEYS | {"config"}
 """Keys of a result that are bookkeeping, not metrics worth a column."""
@@ -69,12 +69,12 @@ class ProgressReporter(Callback):
     def on_trial_result(
         self, iteration: int, trials: Sequence[Trial], trial: Trial, result: Mapping[str, Any], **info: Any
     ) -> None:
-        value = result.get(self._metric) if self._metric else None
-        if not isinstance(value, (int, float)) or math.isnan(value):
+        value = as_number(result.get(self._metric)) if self._metric else None
+        if value is None or math.isnan(value):
             return
         sign = 1.0 if self._mode == "min" else -1.0
         if self._best is None or sign * value < sign * self._best[0]:
-            self._best = (float(value), trial)
+            self._best = (value, trial)
 
     def on_step_end(self, iteration: int, trials: Sequence[Trial], **info: Any) -> None:
         if time.monotonic() - self._last_print >= self._interval_s:

@@ -9,7 +9,7 @@ from typing import Any, TypeGuard
 
 from tune_controller._flatten import flatten
 from tune_controller._journal import JournalReader
-from tune_trial import Checkpoint, Trial, TrialStatus, TuneError
+from tune_trial import Checkpoint, Trial, TrialStatus, TuneError, as_number
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,9 @@ class ResultGrid(Sequence[Result]):
 
 
 def _number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not math.isnan(value)
+    """A real number (numpy's too), not NaN."""
+    number = as_number(value)
+    return number is not None and not math.isnan(number)
 
 
 def _pandas(caller: str) -> Any:

@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from tune_trial import result_keys
+from tune_trial import as_number, result_keys
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ class ThresholdStopper(Stopper):
         if not self._warned:
             self._warn_once_about_unknown_keys(result)
         for key, threshold in self.thresholds.items():
-            value = result.get(key)
-            if isinstance(value, (int, float)) and not math.isnan(value) and value >= threshold:
+            value = as_number(result.get(key))
+            if value is not None and not math.isnan(value) and value >= threshold:
                 return True
         return False
 
@@ -166,9 +166,9 @@ class ExperimentPlateauStopper(Stopper):
         self._plateau_results = 0
 
     def __call__(self, trial_id: str, result: Mapping[str, Any]) -> bool:
-        value = result.get(self.metric)
-        if isinstance(value, (int, float)) and math.isfinite(value):
-            self._best = sorted([*self._best, float(value)], reverse=self.mode == "max")[: self.top]
+        value = as_number(result.get(self.metric))
+        if value is not None and math.isfinite(value):
+            self._best = sorted([*self._best, value], reverse=self.mode == "max")[: self.top]
             plateau = len(self._best) == self.top and statistics.pstdev(self._best) <= self.std
             self._plateau_results = self._plateau_results + 1 if plateau else 0
         return False

@@ -19,6 +19,7 @@ import numpy as np
 from tune_search._domains import Categorical, Domain
 from tune_search._paths import Path, format_path
 from tune_search._space import SearchSpace
+from tune_trial import as_number
 
 
 def require_extra(module: str, extra: str, searcher: str) -> None:
@@ -152,9 +153,10 @@ def finite_values(
         value = result.get(metric)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        number = as_number(value)
+        if number is None:
             raise TypeError(f"{searcher}: trial {trial_id} reported {metric}={value!r}, which is not a number")
-        if not math.isfinite(value):
+        if not math.isfinite(number):
             return None
-        values.append(float(value))
+        values.append(number)
     return values

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tune_search._encoding import UnitEncoding
+from tune_search._encoding import UnitEncoding, encoding_for
 from tune_search._parzen import ParzenEstimator
 from tune_search._random import RandomSearch
 from tune_search._searcher import Suggestion
 from tune_search._space import SearchSpace
-from tune_search._tpe import encoding_for, json_number, json_vector, vector
+from tune_search._tpe import json_number, json_vector, vector
+from tune_trial import as_number
 
 _DEFAULTS: dict[str, float | int | None] = {
     "min_points_in_model": None,
@@ -39,7 +40,8 @@ class TuneBOHB(RandomSearch):
     on): ``min_points_in_model`` (default: number of parameters + 1), ``top_n_percent`` (15: the good
     set), ``num_samples`` (64 candidates), ``random_fraction`` (1/3), ``bandwidth_factor`` (3: how
     much wider the sampling model is than the scoring one) and ``min_bandwidth`` (1e-3). Results
-    are read from ``on_trial_result`` at each value of ``time_attr`` (the budget). The models are
+    are read from ``on_trial_result`` at each value of ``time_attr`` (the budget; a result with the
+    metric but without a budget is refused, as BOHB cannot place it). The models are
     :class:`~tune_search._parzen.ParzenEstimator` with BOHB's normal-reference bandwidths, the
     same estimator :class:`TPESearch` uses. ``max_concurrent`` > 0 makes ``suggest`` answer None
     while that many trials run.
@@ -90,7 +92,7 @@ class TuneBOHB(RandomSearch):
 
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
-        self._encoding = encoding_for(space, type(self).__name__)
+        self._encoding = encoding_for(space, type(self).__name__, self._points)
 
     def suggest(self, trial_id: str) -> Suggestion:
         space = self._require_space("suggest")
@@ -115,13 +117,17 @@ class TuneBOHB(RandomSearch):
 
     def on_trial_result(self, trial_id: str, result: Mapping[str, Any]) -> None:
         unit = self._live.get(trial_id)
-        budget = result.get(self.time_attr)
-        if unit is None or self.metric is None or not isinstance(budget, (int, float)) or self.metric not in result:
+        if unit is None or self.metric is None or self.metric not in result:
             return
-        value = result[self.metric]
-        finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        loss = (-float(value) if self.mode == "max" else float(value)) if finite else math.inf
-        self._budgets.setdefault(float(budget), {})[trial_id] = (unit, loss)
+        budget = as_number(result.get(self.time_attr))
+        if budget is None:  # learning nothing from it would quietly turn BOHB into random search
+            raise ValueError(
+                f"TuneBOHB: the result of trial {trial_id!r} has no number for {self.time_attr!r}, the budget "
+                "it was evaluated at, which BOHB models results by: report it (HyperBandForBOHB's trials do; "
+                "with tell(), pass a dict holding it)"
+            )
+        loss = self._loss(result)
+        self._budgets.setdefault(budget, {})[trial_id] = (unit, math.inf if loss is None else loss)
 
     def on_trial_complete(self, trial_id: str, result: Mapping[str, Any] | None = None, error: bool = False) -> None:
         if result is not None and not error:
@@ -151,7 +157,8 @@ class TuneBOHB(RandomSearch):
         losses = np.array([loss for _, loss in observed])
         order = np.argsort(losses, kind="stable")
         least = len(encoding) + 1 if self._min_points is None else int(self._min_points)
-        good_count = max(least, int(self._top_percent * len(order) / 100))
+        # failed trials (inf) sort last: they may fill the bad set, never the good one
+        good_count = min(max(least, int(self._top_percent * len(order) / 100)), int(np.isfinite(losses).sum()))
         bad_count = max(least, int((100 - self._top_percent) * len(order) / 100))
         good, bad = units[order[:good_count]], units[order[-bad_count:]]
 

@@ -12,7 +12,7 @@ parameters are not coordinates: they are computed from the decoded values, as ev
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -141,3 +141,19 @@ def level_codes(domain: Domain) -> NDArray[np.float64] | None:
         assert domain.q is not None
         values = [(round(domain.low / domain.q) + step) * domain.q for step in range(levels)]
     return np.array(sorted({domain.to_unit(value) for value in values}))
+
+
+def encoding_for(space: SearchSpace, searcher: str, points: Sequence[Mapping[str, Any]] = ()) -> UnitEncoding:
+    """``space``'s encoding for ``searcher``, refusing at set-up -- not mid-run, after trials have
+    started -- a space it cannot encode, or a preset (``points_to_evaluate``) holding a value the space
+    cannot (named by its index and parameter path)."""
+    try:
+        encoding = UnitEncoding(space)
+    except ValueError as error:
+        raise ValueError(f"{error} ({searcher} cannot use it)") from None
+    for index, point in enumerate(points):
+        try:
+            encoding.encode(point)
+        except ValueError as error:
+            raise ValueError(f"points_to_evaluate[{index}]: {error}") from None
+    return encoding

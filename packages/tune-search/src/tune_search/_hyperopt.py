@@ -92,7 +92,8 @@ class HyperOptSearch(Searcher):
         super().check_space(space)
         flat = FlatSpace.of(space)
         parameters = {parameter.name: _Parameter.of(parameter) for parameter in flat.parameters}
-        self._compile(_expressions(flat, parameters))
+        if parameters:  # hyperopt cannot compile an empty space; suggest() gives the constants then
+            self._compile(_expressions(flat, parameters))
         queued = []
         for index, point in enumerate(self._points):
             encoded = {}
@@ -143,6 +144,8 @@ class HyperOptSearch(Searcher):
         self._require_space("suggest")
         if self.metric is None or self.mode is None:
             raise RuntimeError("HyperOptSearch.suggest() needs a metric and a mode")
+        if self._flat is not None and not self._parameters:  # constants only
+            return self._flat.config({})
         tid = len(self._documents)
         if self._suggested < len(self._queued):
             assignment = self._queued[self._suggested]

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Final, Literal
 from tune_search._errors import SearcherBusyError, SearchFinishedError
 from tune_search._paths import format_path
 from tune_search._space import SearchSpace, parse_space
+from tune_trial import as_number
 
 FINISHED: Final = "FINISHED"
 """Returned by ``suggest`` when the searcher will never suggest again."""
@@ -83,7 +84,7 @@ class Searcher:
         if space.functions and not self.supports_sample_from:
             raise ValueError(
                 f"{format_path(space.functions[0][0])}: {name} does not support sample_from; "
-                "RandomSearch, QuasiRandomSearch and BasicVariantGenerator do"
+                "TPESearch, TuneBOHB, RandomSearch, QuasiRandomSearch and BasicVariantGenerator do"
             )
         if not self.supports_categorical:
             for path, domain in space.domains:
@@ -136,10 +137,18 @@ class Searcher:
             if self.metric is None:
                 raise ValueError(f"{type(self).__name__}.tell(): pass a dict, or set a metric to tell a value")
             result = {self.metric: result}
-        value = result.get(self.metric) if self.metric else None
-        if isinstance(value, (int, float)) and not math.isfinite(value):
+        value = as_number(result.get(self.metric)) if self.metric else None
+        if value is not None and not math.isfinite(value):
             error = True
         self.on_trial_complete(trial_id, result, error=error)
+
+    def _loss(self, result: Mapping[str, Any] | None) -> float | None:
+        """The result's metric as a value to minimise (negated in mode "max"); None when the result,
+        the metric or a finite number (Python's or numpy's) is missing: a failure, never the best."""
+        value = as_number(result.get(self.metric)) if result is not None and self.metric is not None else None
+        if value is None or not math.isfinite(value):
+            return None
+        return -value if self.mode == "max" else value
 
     def _require_space(self, caller: str) -> SearchSpace:
         if self.space is None:

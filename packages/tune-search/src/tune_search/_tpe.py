@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tune_search._encoding import UnitEncoding
+from tune_search._encoding import UnitEncoding, encoding_for
 from tune_search._parzen import ParzenEstimator, level_index
 from tune_search._random import RandomSearch
 from tune_search._searcher import Suggestion
 from tune_search._space import SearchSpace
 from tune_search._tpe_batch import pending_log_penalty
+from tune_trial import as_number
 
 
 def default_gamma(finished: int) -> int:
@@ -42,7 +43,8 @@ class TPESearch(RandomSearch):
     - The first ``n_startup_trials`` suggestions are random (after ``points_to_evaluate``); the
       model takes over once they have all been made and one has finished. (Waiting for all of them
       to *finish* would only add random suggestions while they run.)
-    - ``prior_weight``: the uniform prior is one more kernel of both models, with this weight.
+    - ``prior_weight``: the uniform prior is one more kernel of both models, with this weight (> 0:
+      it keeps a model defined while its set is empty, e.g. when every finished trial failed).
     - Trials in flight: ``pending_penalty`` (local penalisation, see ``_tpe_batch``) discounts
       candidates close to a running trial -- a copy of one is excluded -- at this fraction of the
       good model's median bandwidth (in continuous coordinates; in ordinal ones the whole bandwidth,
@@ -90,17 +92,21 @@ class TPESearch(RandomSearch):
         ):
             if not isinstance(value, int) or value < least:
                 raise ValueError(f"TPESearch: {name} must be an integer >= {least}, got {value!r}")
-        for name, number in (("prior_weight", prior_weight), ("pending_penalty", pending_penalty)):
-            if not (isinstance(number, (int, float)) and math.isfinite(number) and number >= 0):
-                raise ValueError(f"TPESearch: {name} must be >= 0, got {number!r}")
+        # the prior is what keeps l(x) and g(x) defined while the good or the bad set is empty (every
+        # finished trial failed, or the first model suggestion has no bad trials yet)
+        prior, penalty = as_number(prior_weight), as_number(pending_penalty)
+        if prior is None or not math.isfinite(prior) or prior <= 0:
+            raise ValueError(f"TPESearch: prior_weight must be > 0, got {prior_weight!r}")
+        if penalty is None or not math.isfinite(penalty) or penalty < 0:
+            raise ValueError(f"TPESearch: pending_penalty must be >= 0, got {pending_penalty!r}")
         if not isinstance(rank_weights, bool):
             raise ValueError(f"TPESearch: rank_weights must be True or False, got {rank_weights!r}")
         self._n_startup = n_startup_trials
         self._n_candidates = n_ei_candidates
         self._multivariate = multivariate
-        self._prior_weight = prior_weight
+        self._prior_weight = prior
         self._constant_liar = constant_liar
-        self._pending_penalty = float(pending_penalty)
+        self._pending_penalty = penalty
         self._rank_weights = rank_weights
         self._gamma = gamma
         self._max_above = max_above
@@ -119,12 +125,7 @@ class TPESearch(RandomSearch):
 
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
-        encoding = encoding_for(space, type(self).__name__)
-        for index, preset in enumerate(self._points):
-            try:
-                encoding.encode(preset)
-            except ValueError as error:
-                raise ValueError(f"points_to_evaluate[{index}]: {error}") from None
+        encoding = encoding_for(space, type(self).__name__, self._points)
         self._encoding = encoding
         discrete = all(codes is not None for codes in encoding.codes)
         self._distinct = discrete and self._multivariate and not encoding.conditional
@@ -155,10 +156,8 @@ class TPESearch(RandomSearch):
         unit = self._pending.pop(trial_id, None)
         if unit is None:
             return
-        value = None if error or result is None or self.metric is None else result.get(self.metric)
-        finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        loss = (-float(value) if self.mode == "max" else float(value)) if finite else math.inf  # type: ignore[arg-type]
-        self._record(unit, loss)
+        loss = None if error else self._loss(result)
+        self._record(unit, math.inf if loss is None else loss)
 
     def _record(self, unit: NDArray[np.float64], loss: float) -> None:
         done = self._finished
@@ -295,13 +294,6 @@ def rank_weights(losses: NDArray[np.float64]) -> NDArray[np.float64]:
     ranks[np.argsort(losses, kind="stable")] = np.arange(1, len(losses) + 1)
     weights = 1.0 / ranks
     return np.asarray(weights * len(weights) / weights.sum()) if len(weights) else weights
-
-
-def encoding_for(space: SearchSpace, searcher: str) -> UnitEncoding:
-    try:
-        return UnitEncoding(space)
-    except ValueError as error:
-        raise ValueError(f"{error} ({searcher} cannot use it)") from None
 
 
 def json_vector(unit: NDArray[np.float64]) -> list[float | None]:

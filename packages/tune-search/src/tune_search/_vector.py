@@ -8,13 +8,12 @@ they leave the pending set and never enter the model, so they can never be the b
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from tune_search._encoding import UnitEncoding
+from tune_search._encoding import UnitEncoding, encoding_for
 from tune_search._random import RandomSearch
 from tune_search._space import SearchSpace
 
@@ -48,7 +47,7 @@ class VectorSearcher(RandomSearch):
 
     def check_space(self, space: SearchSpace) -> None:
         super().check_space(space)
-        self._encoding = UnitEncoding(space)
+        self._encoding = encoding_for(space, type(self).__name__, self._points)
         self._codes = list(self._encoding.codes)
 
     @property
@@ -98,12 +97,11 @@ class VectorSearcher(RandomSearch):
         point = self._pending.pop(trial_id, None)
         if point is None:
             return  # not ours (or already told): nothing to learn
-        value = None if error or result is None or self.metric is None else result.get(self.metric)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        signed = None if error else self._loss(result)
+        if signed is None:
             self._failures += 1
             self._on_failure(trial_id, point)
             return
-        signed = float(value) if self.mode != "max" else -float(value)
         self._observed_ids.append(trial_id)
         self._observed_points.append(point)
         self._observed_values.append(signed)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tune_search._searcher import Searcher, Suggestion
 from tune_search._space import SearchSpace
+from tune_trial import as_number
 
 
 class _Wrapper(Searcher):
@@ -134,7 +135,7 @@ class Repeater(_Wrapper):
     def on_trial_complete(self, trial_id: str, result: Mapping[str, Any] | None = None, error: bool = False) -> None:
         group = self._groups[self._group_of.pop(trial_id)]
         value = None if error or result is None or self.metric is None else result.get(self.metric)
-        group.scores[trial_id] = float(value) if isinstance(value, (int, float)) else None
+        group.scores[trial_id] = as_number(value)
         if len(group.scores) < self.repeat:
             return
         del self._groups[group.trial_id]

@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 
 from tune_search._domains import (
@@ -105,9 +106,10 @@ class SearcherConformance:
         searcher: Searcher,
         count: int,
         start: int = 0,
-        loss: Callable[[Mapping[str, Any]], float] = objective,
+        loss: Callable[[Mapping[str, Any]], Any] = objective,
     ) -> list[dict[str, Any]]:
-        """Suggest ``count`` configs, completing each before the next, like a sequential loop."""
+        """Suggest ``count`` configs, completing each before the next, like a sequential loop; each
+        result carries a ``training_iteration``, as the controller's do (BOHB's budget)."""
         configs = []
         for index in range(start, start + count):
             trial_id = f"t{index:04d}"
@@ -115,7 +117,7 @@ class SearcherConformance:
             assert config not in (None, FINISHED), f"suggest() gave {config!r} with nothing running"
             assert isinstance(config, dict)
             configs.append(config)
-            searcher.on_trial_complete(trial_id, {"loss": loss(config)})
+            searcher.on_trial_complete(trial_id, {"loss": loss(config), "training_iteration": 1})
         return configs
 
     # -- the checks -------------------------------------------------------------------------
@@ -165,6 +167,11 @@ class SearcherConformance:
             if "double" in space:
                 assert config["double"] == inner[0] * 2
 
+    def test_a_space_of_constants_only_gives_its_constants(self) -> None:
+        space = {"epochs": 3, "model": {"name": "mlp"}}
+        configs = self._drive(self._configured(seed=11, space=space), 12, loss=lambda config: 1.0)  # past startup
+        assert configs == [space] * 12
+
     def test_the_same_seed_gives_the_same_configs(self) -> None:
         first = self._drive(self._configured(seed=3), 12)
         assert first == self._drive(self._configured(seed=3), 12)
@@ -182,10 +189,10 @@ class SearcherConformance:
         """Errors and missing, NaN or infinite metrics are failures for the model; the search goes on,
         and a state taken among them still continues identically."""
         outcomes: list[dict[str, float] | None] = [
-            {"loss": math.nan},
-            {"loss": math.inf},
-            {"loss": -math.inf},
-            {},
+            {"loss": math.nan, "training_iteration": 1},
+            {"loss": math.inf, "training_iteration": 1},
+            {"loss": -math.inf, "training_iteration": 1},
+            {"training_iteration": 1},
             None,
         ]
         original = self._configured(seed=8)
@@ -194,9 +201,9 @@ class SearcherConformance:
             config = original.suggest(trial_id)
             assert isinstance(config, dict), f"suggest() gave {config!r} with nothing running"
             if index % 2 == 0:
-                original.on_trial_complete(trial_id, {"loss": objective(config)})
+                original.on_trial_complete(trial_id, {"loss": objective(config), "training_iteration": 1})
             elif index % 7 == 0:
-                original.on_trial_complete(trial_id, {"loss": objective(config)}, error=True)
+                original.on_trial_complete(trial_id, {"loss": objective(config), "training_iteration": 1}, error=True)
             else:
                 original.on_trial_complete(trial_id, outcomes[index % len(outcomes)])
         restored = self._configured(seed=9)
@@ -234,8 +241,15 @@ class SearcherConformance:
             with pytest.raises(ValueError, match=r"model\.activation: \w+ does not support categorical parameters"):
                 searcher.set_search_properties("loss", "min", space)
 
+    def test_numpy_scalar_metrics_are_results_like_python_numbers(self) -> None:
+        """Training loops report ``np.float32`` losses: a searcher learns from them exactly as from
+        the same values as Python floats (not as failures, which a check for ``(int, float)`` makes them)."""
+        as_float32 = self._drive(self._configured(seed=10), 24, loss=lambda config: np.float32(objective(config)))
+        as_python = self._drive(self._configured(seed=10), 24, loss=lambda config: float(np.float32(objective(config))))
+        assert as_float32 == as_python
+
     def test_ask_and_tell_drive_it_without_a_controller(self) -> None:
         searcher = self._configured(seed=7)
         for _ in range(4):
             trial_id, config = searcher.ask()
-            searcher.tell(trial_id, objective(config))
+            searcher.tell(trial_id, {"loss": objective(config), "training_iteration": 1})

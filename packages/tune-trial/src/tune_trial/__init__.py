@@ -11,6 +11,7 @@ from tune_trial._checkpoint import Checkpoint, RemoteFiles
 from tune_trial._context import TrialContext
 from tune_trial._decision import Action, ChangeResources, Decision, Exploit
 from tune_trial._errors import NoActiveTrialError, TrialTransitionError, TuneError
+from tune_trial._numbers import as_number
 from tune_trial._resources import PlacementGroupFactory, Resources
 from tune_trial._status import TrialStatus, is_legal_transition, legal_transitions
 from tune_trial._trial import Trial
@@ -33,6 +34,7 @@ __all__ = [
     "TrialStatus",
     "TrialTransitionError",
     "TuneError",
+    "as_number",
     "bind_session",
     "get_checkpoint",
     "get_context",

@@ -59,10 +59,10 @@ class GPSearch(VectorSearcher):
         super().__init__(space, metric, mode, points_to_evaluate, seed)
 
     def _next_point(self, trial_id: str, index: int, rng: np.random.Generator) -> np.ndarray:
+        if len(self.encoding) == 0:  # constants only: nothing to model
+            return np.empty(0)
         startup = index - len(self._points)
         x, y = self._observations()
-        if len(self.encoding) == 0:
-            return np.empty(0)
         if startup < self._n_initial or len(y) < 2:
             return self._sobol_point(startup)
         return self._model_point(x, y, rng)
