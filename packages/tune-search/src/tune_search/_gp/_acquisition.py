@@ -21,6 +21,12 @@ _SQRT_HALF_PI = math.sqrt(math.pi / 2)
 _INVERSE_SQRT2 = 1 / math.sqrt(2)
 # Beyond this, 1 - |z|·Φ(z)/φ(z) rounds to 0 in doubles; its asymptote 1/z² takes over.
 _ASYMPTOTIC = 1 / math.sqrt(np.finfo(float).eps)
+PENDING_WIDTH = 0.25
+"""The width of the penalty around a running trial, as a fraction of each lengthscale: the scale
+at which the model tells points apart, narrowed (as in TPESearch's) so that the batch stays in the
+promising region instead of being pushed out of it."""
+_SMALLEST = 1e-12
+"""The floor of ``1 - s``: an exact copy of a running trial scores ~ -27.6 lower, not minus infinity."""
 
 
 def log_h(z: np.ndarray) -> np.ndarray:
@@ -64,6 +70,50 @@ def _log_ei_with_gradient(gp: GaussianProcess, points: np.ndarray, best: float) 
     return log_value + np.log(sd), gradient
 
 
+def pending_log_penalty(
+    points: np.ndarray, pending: np.ndarray, widths: np.ndarray, categorical: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_p log(1 - s(x, p))`` for each row ``x`` of ``points`` and its gradient in ``x``.
+
+    ``s`` is a similarity to the running trial ``p``: a Gaussian of width ``widths`` in the ordered
+    coordinates times exact agreement in the categorical ones (another category is another config).
+    It is 1 at a copy of ``p`` (floored at ``_SMALLEST``) and fades with distance; the gradient is
+    zero along categorical coordinates.
+    """
+    ordered = ~categorical
+    difference = points[:, None, :] - pending[None, :, :]  # (m, p, d)
+    z = difference[:, :, ordered] / widths[ordered]
+    similarity = np.exp(-0.5 * np.einsum("mpd,mpd->mp", z, z))
+    similarity = similarity * (difference[:, :, categorical] == 0).all(axis=2)
+    remaining = np.maximum(1.0 - similarity, _SMALLEST)
+    # d log(1 - s) / dx = s (x - p) / w² / (1 - s), zero where the floor holds
+    factor = np.where(1.0 - similarity > _SMALLEST, similarity / remaining, 0.0)
+    gradient = np.zeros(points.shape)
+    gradient[:, ordered] = np.einsum("mp,mpd->md", factor, z / widths[ordered])
+    return np.log(remaining).sum(axis=1), gradient
+
+
+class _Acquisition:
+    """Log EI below ``best``, minus the penalty near running trials (``pending``, possibly none)."""
+
+    def __init__(self, gp: GaussianProcess, best: float, pending: np.ndarray) -> None:
+        self.gp, self.best, self.pending = gp, best, pending
+        self.widths = PENDING_WIDTH * np.exp(gp.hyper.log_lengthscales)
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        values = log_expected_improvement(*self.gp.predict(points), self.best)
+        if len(self.pending):
+            values = values + pending_log_penalty(points, self.pending, self.widths, self.gp.categorical)[0]
+        return values
+
+    def with_gradient(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values, gradient = _log_ei_with_gradient(self.gp, points, self.best)
+        if len(self.pending):
+            penalty, penalty_gradient = pending_log_penalty(points, self.pending, self.widths, self.gp.categorical)
+            values, gradient = values + penalty, gradient + penalty_gradient
+        return values, gradient
+
+
 def maximise_log_ei(
     gp: GaussianProcess,
     best: float,
@@ -71,6 +121,8 @@ def maximise_log_ei(
     levels: Sequence[np.ndarray | None],
     incumbents: np.ndarray,
     canonical: Callable[[np.ndarray], np.ndarray] = lambda points: points,
+    pending: np.ndarray | None = None,
+    preference: Callable[[np.ndarray], np.ndarray] | None = None,
     candidates: int = 1024,
     starts: int = 8,
 ) -> np.ndarray:
@@ -88,24 +140,35 @@ def maximise_log_ei(
     and its continuous coordinates polished again for the codes it ends with.
     ``canonical`` maps points to the representative of their config (a conditional space's
     inactive coordinates set to one value) before any of them is scored.
+
+    With trials running at ``pending``, log EI is lowered by :func:`pending_log_penalty` with widths
+    ``PENDING_WIDTH`` times the model's lengthscales: a copy of a running trial is excluded, its
+    close neighbours discounted. ``preference`` ranks points (an integer per row, higher better):
+    only points of the highest rank found in the initial pool may win.
     """
     dimensions = gp.x.shape[1]
+    acquisition = _Acquisition(gp, best, np.empty((0, dimensions)) if pending is None else pending)
     pool = canonical(_candidates(rng, dimensions, levels, gp.categorical, incumbents, candidates))
-    values = log_expected_improvement(*gp.predict(pool), best)
+    top = None if preference is None else int(np.max(preference(pool)))
+
+    def score(points: np.ndarray) -> np.ndarray:
+        values = acquisition(points)
+        return values if preference is None else np.where(preference(points) >= top, values, -np.inf)
+
+    values = score(pool)
     starting = pool[np.argsort(-values)[:starts]]
     relaxed = ~gp.categorical
     if relaxed.any():
-        polished = _polish(gp, best, starting, relaxed)
+        polished = _polish(acquisition, starting, relaxed)
         starting = np.vstack([starting, canonical(np.vstack([_round(point, levels) for point in polished]))])
-    scores = log_expected_improvement(*gp.predict(starting), best)
+    scores = score(starting)
     winner = starting[int(np.argmax(scores))]
-    winner, score = _discrete_local_search(gp, best, winner, levels, float(np.max(scores)), canonical)
+    winner, winning = _discrete_local_search(winner, levels, float(np.max(scores)), canonical, score, gp.categorical)
     continuous = np.array([codes is None for codes in levels], dtype=bool)
     if continuous.any() and not continuous.all():
         # the discrete codes have moved: the continuous coordinates' optimum may have moved with them
-        polished = canonical(_polish(gp, best, winner[None, :], continuous))
-        polished_score = float(log_expected_improvement(*gp.predict(polished), best)[0])
-        if polished_score > score:
+        polished = canonical(_polish(acquisition, winner[None, :], continuous))
+        if float(score(polished)[0]) > winning:
             winner = polished[0]
     return np.asarray(winner, dtype=float)
 
@@ -154,7 +217,7 @@ def _round(point: np.ndarray, levels: Sequence[np.ndarray | None]) -> np.ndarray
     return rounded
 
 
-def _polish(gp: GaussianProcess, best: float, starting: np.ndarray, free: np.ndarray) -> np.ndarray:
+def _polish(acquisition: _Acquisition, starting: np.ndarray, free: np.ndarray) -> np.ndarray:
     """L-BFGS-B on the free dimensions of every start at once, in the box ``[0, 1]``."""
     fixed = starting.copy()
     count, width = len(starting), int(free.sum())
@@ -162,7 +225,7 @@ def _polish(gp: GaussianProcess, best: float, starting: np.ndarray, free: np.nda
     def negative(flat: np.ndarray) -> tuple[float, np.ndarray]:
         points = fixed.copy()
         points[:, free] = flat.reshape(count, width)
-        values, gradient = _log_ei_with_gradient(gp, points, best)
+        values, gradient = acquisition.with_gradient(points)
         return float(-values.sum()), -gradient[:, free].ravel()
 
     outcome = scipy.optimize.minimize(
@@ -179,20 +242,21 @@ def _polish(gp: GaussianProcess, best: float, starting: np.ndarray, free: np.nda
 
 
 def _discrete_local_search(
-    gp: GaussianProcess,
-    best: float,
     point: np.ndarray,
     levels: Sequence[np.ndarray | None],
     score: float,
     canonical: Callable[[np.ndarray], np.ndarray],
+    scorer: Callable[[np.ndarray], np.ndarray],
+    categorical: np.ndarray,
 ) -> tuple[np.ndarray, float]:
-    """Coordinate ascent over discrete codes: every other code of a categorical dimension, the two
-    neighbouring codes of an ordered one, until no single change helps (a few sweeps at most)."""
+    """Coordinate ascent over discrete codes by ``scorer``: every other code of a categorical
+    dimension, the two neighbouring codes of an ordered one, until no single change helps (a few
+    sweeps at most)."""
     discrete = [(dimension, codes) for dimension, codes in enumerate(levels) if codes is not None]
     for _ in range(3):
         improved = False
         for dimension, codes in discrete:
-            if gp.categorical[dimension]:
+            if categorical[dimension]:
                 options = codes[codes != point[dimension]]
             else:
                 position = int(np.searchsorted(codes, point[dimension]))
@@ -203,7 +267,7 @@ def _discrete_local_search(
             trial = np.repeat(point[None, :], len(options), axis=0)
             trial[:, dimension] = options
             trial = canonical(trial)
-            values = log_expected_improvement(*gp.predict(trial), best)
+            values = scorer(trial)
             winner = int(np.argmax(values))
             if values[winner] > score + 1e-12:
                 point, score, improved = trial[winner], float(values[winner]), True

@@ -30,6 +30,10 @@ _LOG_LENGTHSCALE_BOUNDS = (math.log(5e-3), math.log(100.0))
 _LOG_SIGNAL_BOUNDS = (math.log(0.05), math.log(20.0))
 _LOG_NOISE_BOUNDS = (math.log(1e-6), math.log(1.0))
 _JITTER = 1e-9
+_EXACT_NOISE = math.exp(_LOG_NOISE_BOUNDS[0])
+"""The noise variance of an "exact" observation: the smallest a fit allows, which leaves the latent
+variance there ~1e-6 of a standardised output's (no improvement to expect) and keeps the covariance
+well conditioned when two such points nearly coincide."""
 
 
 @dataclass(frozen=True)
@@ -176,14 +180,25 @@ def fit_hyperparameters(
 class GaussianProcess:
     """The posterior of a zero-mean GP given observations, with gradients of its mean and variance."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, categorical: np.ndarray, hyper: Hyperparameters) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        categorical: np.ndarray,
+        hyper: Hyperparameters,
+        exact: np.ndarray | None = None,
+    ) -> None:
+        """``exact`` marks the rows of ``x`` observed without noise (fantasies, not measurements)."""
         self.x = x
         self.categorical = categorical
         self.hyper = hyper
         self._inverse_squares = np.exp(-2.0 * hyper.log_lengthscales)
         self._signal = math.exp(hyper.log_signal)
         kernel, _ = self._kernel(x)
-        covariance = kernel + (math.exp(hyper.log_noise) + _JITTER) * np.eye(len(x))
+        noise = np.full(len(x), math.exp(hyper.log_noise))
+        if exact is not None:
+            noise[exact] = _EXACT_NOISE
+        covariance = kernel + np.diag(noise + _JITTER)
         self._factor = scipy.linalg.cho_factor(covariance, lower=True, check_finite=False)
         self._alpha = scipy.linalg.cho_solve(self._factor, y, check_finite=False)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,18 +88,44 @@ class GPSearch(VectorSearcher):
         self._hyperparameters = hyper.to_json()
         model = GaussianProcess(x, standardised, categorical, hyper)
         best = float(np.min(standardised))
-        if self._pending:
+        pending = np.unique(np.array(list(self._pending.values())).reshape(-1, x.shape[1]), axis=0)
+        if len(pending):
             # Kriging believer: each pending trial is assumed to return the model's mean, which the
             # incumbent must then beat too (else a fantasy better than the best would attract the
-            # next suggestion to the very same place).
-            pending = np.array(list(self._pending.values()))
+            # next suggestion to the very same place). The fantasy is of the latent function, without
+            # noise: with the fitted noise variance, conditioning on it left the variance there as
+            # high as the noise, and the point where EI peaked kept (nearly) the largest EI, so
+            # suggestions repeated their running trials.
             believed, _ = model.predict(pending)
+            exact = np.concatenate([np.zeros(len(x), dtype=bool), np.ones(len(pending), dtype=bool)])
             model = GaussianProcess(
-                np.vstack([x, pending]), np.concatenate([standardised, believed]), categorical, hyper
+                np.vstack([x, pending]), np.concatenate([standardised, believed]), categorical, hyper, exact
             )
             best = min(best, float(np.min(believed)))
         incumbents = x[np.argsort(standardised, kind="stable")[:5]]
-        return maximise_log_ei(model, best, rng, self._codes, incumbents, self._canonical)
+        return maximise_log_ei(model, best, rng, self._codes, incumbents, self._canonical, pending, self._novelty())
+
+    def _novelty(self) -> Callable[[np.ndarray], np.ndarray] | None:
+        """In a space of discrete parameters only: 2 for a config not tried yet, 1 for one observed
+        and not running, 0 for a running one (the acquisition proposes the best rank it finds).
+
+        There a config's value is known, up to noise, once it has run; with the noise the model fits,
+        EI stays highest at the incumbent, and the search re-measured it over and over (and, with
+        trials in flight, proposed a running config again even past the penalty, when every other
+        config looked hopeless). Every discrete coordinate of a point lies on a level code and the
+        inactive ones on 0.5 (:meth:`_snap`, :meth:`_canonical`), so equal configs are equal rows.
+        None (no ranks) when a coordinate is continuous.
+        """
+        if any(codes is None for codes in self._codes):
+            return None
+        observed = {row.tobytes() for row in self._observations()[0]}
+        running = {point.tobytes() for point in self._pending.values()}
+
+        def novelty(points: np.ndarray) -> np.ndarray:
+            keys = [np.ascontiguousarray(row).tobytes() for row in points]
+            return np.array([0 if key in running else 1 if key in observed else 2 for key in keys])
+
+        return novelty
 
     def _subset(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """At most ``max_observations``: the best half of them, and a random sample of the others."""
