@@ -7,7 +7,13 @@ import pytest
 import scipy.optimize
 from scipy.stats import norm
 
-from tune_search._gp._acquisition import _log_ei_with_gradient, log_expected_improvement, log_h, maximise_log_ei
+from tune_search._gp._acquisition import (
+    _log_ei_with_gradient,
+    log_expected_improvement,
+    log_h,
+    maximise_log_ei,
+    pending_log_penalty,
+)
 from tune_search._gp._model import (
     GaussianProcess,
     _lengthscale_prior,
@@ -64,6 +70,43 @@ def test_log_ei_gradient_matches_finite_differences():
         numeric = scipy.optimize.approx_fprime(point[:2], value, 1e-7)
         np.testing.assert_allclose(gradient[0, :2], numeric, rtol=1e-3, atol=1e-5)
         assert gradient[0, 2] == 0.0  # categorical coordinates have no gradient
+
+
+def test_the_pending_penalty_excludes_copies_fades_with_distance_and_has_the_right_gradient():
+    categorical = np.array([False, False, True])
+    pending = np.array([[0.3, 0.6, 0.5], [0.8, 0.2, 1 / 6]])
+    widths = np.array([0.1, 0.2, 1.0])
+    values, _ = pending_log_penalty(pending, pending, widths, categorical)
+    assert np.all(values < -27)  # a copy of a running trial: the floor, log 1e-12
+    other_category = pending_log_penalty(np.array([[0.3, 0.6, 5 / 6]]), pending, widths, categorical)[0]
+    assert other_category[0] == pytest.approx(0.0, abs=1e-9)  # another category is another config
+    away = np.array([[0.3 + step, 0.6, 0.5] for step in (0.05, 0.1, 0.3)])
+    assert np.all(np.diff(pending_log_penalty(away, pending, widths, categorical)[0]) > 0)
+    for point in np.random.default_rng(5).random((5, 3)):
+        point[2] = 0.5
+
+        def value(free, point=point):
+            return pending_log_penalty(np.array([[*free, point[2]]]), pending, widths, categorical)[0][0]
+
+        _, gradient = pending_log_penalty(point[None, :], pending, widths, categorical)
+        numeric = scipy.optimize.approx_fprime(point[:2], value, 1e-7)
+        np.testing.assert_allclose(gradient[0, :2], numeric, rtol=1e-4, atol=1e-6)
+        assert gradient[0, 2] == 0.0
+
+
+def test_exact_observations_leave_no_variance_where_noisy_ones_leave_the_noise():
+    x, y, categorical = _data(6)
+    hyper = fit_hyperparameters(x, y, categorical, np.random.default_rng(0))
+    fantasy = np.array([[0.37, 0.42, 0.5]])
+    gp = GaussianProcess(x, y, categorical, hyper)
+    believed, _ = gp.predict(fantasy)
+    noisy = GaussianProcess(np.vstack([x, fantasy]), np.concatenate([y, believed]), categorical, hyper)
+    exact = GaussianProcess(
+        np.vstack([x, fantasy]), np.concatenate([y, believed]), categorical, hyper, np.arange(len(x) + 1) == len(x)
+    )
+    assert exact.predict(fantasy)[1][0] <= 2e-6  # the smallest noise a fit allows, 1e-6, and jitter
+    assert exact.predict(fantasy)[1][0] < noisy.predict(fantasy)[1][0]
+    np.testing.assert_allclose(exact.predict(fantasy)[0], believed, atol=1e-6)
 
 
 def test_the_fit_predicts_held_out_points_and_finds_the_irrelevant_dimensions():

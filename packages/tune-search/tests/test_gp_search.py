@@ -1,5 +1,6 @@
 """GPSearch: conformance, known problems, parallel suggestions, failures and bad input."""
 
+import itertools
 import json
 import math
 
@@ -82,6 +83,66 @@ def test_pending_trials_get_distinct_suggestions():
     assert distances.min() > 0.01  # fantasised results push each suggestion away from the others
     for trial_id, config in batch:
         searcher.tell(trial_id, branin(config))
+
+
+def _batch_after(space, function, sequential=12, pending=6):
+    """The configs of ``pending`` suggestions made after ``sequential`` finished trials, none finished."""
+    searcher = GPSearch(space, metric="loss", mode="min", seed=0, n_initial_points=4)
+    _run(searcher, function, sequential)
+    return [config for _, config in (searcher.ask() for _ in range(pending))]
+
+
+DISCRETE_PROBLEMS = {
+    # each space is small enough that 12 sequential trials tried (nearly) all of it, so a batch of 6
+    # could only be distinct by preferring configs that are not running
+    "integers": ({"n": randint(0, 10)}, lambda c: (c["n"] - 4) ** 2),
+    "categories": (
+        {"a": choice(list("xyz")), "b": choice(["p", "q"])},
+        lambda c: (c["a"] != "y") + (c["b"] != "q"),
+    ),
+    "integers and categories": (
+        {"n": randint(0, 10), "c": choice(["a", "b"])},
+        lambda c: (c["n"] - 4) ** 2 + (c["c"] == "b"),
+    ),
+}
+
+
+@pytest.mark.parametrize("problem", list(DISCRETE_PROBLEMS))
+def test_in_discrete_spaces_pending_trials_get_distinct_configs(problem):
+    space, function = DISCRETE_PROBLEMS[problem]
+    batch = _batch_after(space, function)
+    assert len({json.dumps(config, sort_keys=True) for config in batch}) == 6  # was 1 config, six times
+
+
+def test_in_a_mixed_space_pending_trials_are_kept_apart():
+    def loss(config):
+        return (config["x"] - 0.4) ** 2 + (config["c"] != "b")
+
+    batch = _batch_after({"x": uniform(0, 1), "c": choice(["a", "b", "c"])}, loss)
+    for first, second in itertools.combinations(batch, 2):
+        # Another category is another config; in the same one, the suggestions used to lie within
+        # 2e-4 of each other (the model knew the minimum and fantasies did not move EI off it). The
+        # penalty around a running trial is a quarter of x's lengthscale (here about 1) wide, so
+        # 1e-3 of the range is a loose bound that copies and near-copies fail.
+        assert first["c"] != second["c"] or abs(first["x"] - second["x"]) > 1e-3
+
+
+def test_in_a_discrete_space_no_config_is_evaluated_twice_while_untried_ones_remain():
+    space = {"n": randint(0, 11), "c": choice(["a", "b", "c"])}  # 33 configs
+
+    def loss(config):
+        return (config["n"] - 4) ** 2 + 3 * (config["c"] != "b")
+
+    searcher = GPSearch(space, metric="loss", mode="min", seed=1, n_initial_points=4)
+    seen = set()
+    for index in range(20):
+        trial_id, config = searcher.ask()
+        key = json.dumps(config, sort_keys=True)
+        if index >= 4:  # the model's suggestions (the Sobol' start is not checked)
+            assert key not in seen
+        seen.add(key)
+        searcher.tell(trial_id, loss(config))
+    assert {"n": 4, "c": "b"} in [json.loads(key) for key in seen]
 
 
 def test_nan_and_inf_results_are_failures_never_the_best_value():

@@ -25,8 +25,18 @@ class GPSearch(VectorSearcher):
       Categorical parameters get an overlap kernel (a lengthscale per parameter, distance 0 or 1)
       and are optimised by trying every category. Parameters inside a ``choice``'s categories are
       modelled only while their category is chosen. ``sample_from`` and ``grid_search`` are refused.
-    - **Parallel trials.** Pending trials are "fantasised" at the model's mean (kriging believer):
-      their uncertainty collapses, so the next suggestion goes elsewhere instead of repeating them.
+    - **Parallel trials.** Pending trials are "fantasised" at the model's mean without noise
+      (kriging believer): the latent uncertainty there collapses to nothing (with the fitted noise
+      it stayed as large as the noise, and EI kept pointing at the running trial). Where the model
+      is already sure, fantasies alone leave EI peaked just beside them, so log EI is also lowered
+      near each running trial by ``log(1 - s)``, ``s`` a Gaussian similarity a quarter of each
+      lengthscale wide (exact agreement in categorical parameters): copies are excluded, close
+      neighbours discounted, the rest of the promising region left as the model rates it.
+    - **Discrete spaces.** When every parameter is an integer, quantised or categorical one, a
+      suggestion is a config not tried yet while the acquisition's candidates hold one; else one
+      not running. Repeating an evaluated config mostly re-measured the incumbent (its EI stays
+      highest under the fitted noise), sequentially too: this rule changes sequential suggestions in
+      such spaces, and nowhere else.
     - **Cost.** A fit is O(n³) in the observations; beyond ``max_observations`` (default 300) the
       model uses the best half of that number and a seeded random sample of the rest. Hyperparameters
       start from the previous fit and the prior's median (plus draws from the prior for the first
