@@ -29,9 +29,9 @@ class GPSearch(VectorSearcher):
       (kriging believer): the latent uncertainty there collapses to nothing (with the fitted noise
       it stayed as large as the noise, and EI kept pointing at the running trial). Where the model
       is already sure, fantasies alone leave EI peaked just beside them, so log EI is also lowered
-      near each running trial by ``log(1 - s)``, ``s`` a Gaussian similarity a quarter of each
-      lengthscale wide (exact agreement in categorical parameters): copies are excluded, close
-      neighbours discounted, the rest of the promising region left as the model rates it.
+      near each running trial by ``log(1 - s)``, ``s`` a Gaussian similarity 1/500 of each
+      lengthscale wide (exact agreement in categorical parameters): copies and near-copies are
+      excluded, and a batch can still refine the optimum together (wider penalties cost regret).
     - **Discrete spaces.** When every parameter is an integer, quantised or categorical one, a
       suggestion is a config not tried yet while the acquisition's candidates hold one; else one
       not running. Repeating an evaluated config mostly re-measured the incumbent (its EI stays
