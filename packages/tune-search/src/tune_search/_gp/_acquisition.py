@@ -28,6 +28,11 @@ above 0.99998), which a sure model's EI otherwise proposes side by side (batches
 seen). Wider penalties cost regret on smooth problems, where a batch refines the optimum together
 (Branin, 8 in flight, 5 seeds, median log10 regret at 100 evaluations: -5.99 with none, -5.40 at
 0.002, -5.27 at 0.01, -4.80 at 0.05, -3.97 at 0.25)."""
+ORDINAL_PENDING_WIDTH = 0.25
+"""The same for integers and quantised floats: there the neighbouring levels of a running trial are
+distinct configs with nothing to refine between them, and a batch spread over them found the tables'
+optima sooner, as with TPESearch's penalty (HPOLib naval, 8 in flight, 5 seeds, median log10 regret
+at 50 evaluations: -5.07 at a quarter, -4.69 at 0.002, -4.83 at one level)."""
 _SMALLEST = 1e-12
 """The floor of ``1 - s``: an exact copy of a running trial scores ~ -27.6 lower, not minus infinity."""
 
@@ -96,12 +101,18 @@ def pending_log_penalty(
     return np.log(remaining).sum(axis=1), gradient
 
 
+def pending_widths(gp: GaussianProcess, levels: Sequence[np.ndarray | None]) -> np.ndarray:
+    """The penalty's width per coordinate: ``PENDING_WIDTH`` of the lengthscale in a continuous
+    one, ``ORDINAL_PENDING_WIDTH`` of it in an ordered discrete one (integers, quantised floats)."""
+    ordinal = np.array([codes is not None for codes in levels], dtype=bool) & ~gp.categorical
+    return np.asarray(np.where(ordinal, ORDINAL_PENDING_WIDTH, PENDING_WIDTH) * np.exp(gp.hyper.log_lengthscales))
+
+
 class _Acquisition:
     """Log EI below ``best``, minus the penalty near running trials (``pending``, possibly none)."""
 
-    def __init__(self, gp: GaussianProcess, best: float, pending: np.ndarray) -> None:
-        self.gp, self.best, self.pending = gp, best, pending
-        self.widths = PENDING_WIDTH * np.exp(gp.hyper.log_lengthscales)
+    def __init__(self, gp: GaussianProcess, best: float, pending: np.ndarray, widths: np.ndarray) -> None:
+        self.gp, self.best, self.pending, self.widths = gp, best, pending, widths
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         values = log_expected_improvement(*self.gp.predict(points), self.best)
@@ -150,7 +161,8 @@ def maximise_log_ei(
     only points of the highest rank found in the initial pool may win.
     """
     dimensions = gp.x.shape[1]
-    acquisition = _Acquisition(gp, best, np.empty((0, dimensions)) if pending is None else pending)
+    running = np.empty((0, dimensions)) if pending is None else pending
+    acquisition = _Acquisition(gp, best, running, pending_widths(gp, levels))
     pool = canonical(_candidates(rng, dimensions, levels, gp.categorical, incumbents, candidates))
     top = None if preference is None else int(np.max(preference(pool)))
 

@@ -32,6 +32,8 @@ class GPSearch(VectorSearcher):
       near each running trial by ``log(1 - s)``, ``s`` a Gaussian similarity 1/500 of each
       lengthscale wide (exact agreement in categorical parameters): copies and near-copies are
       excluded, and a batch can still refine the optimum together (wider penalties cost regret).
+      Integers and quantised floats get a quarter of their lengthscale: a running trial's
+      neighbouring levels are distinct configs, and spreading a batch over them pays.
     - **Discrete spaces.** When every parameter is an integer, quantised or categorical one, a
       suggestion is a config not tried yet while the acquisition's candidates hold one; else one
       not running. Repeating an evaluated config mostly re-measured the incumbent (its EI stays
