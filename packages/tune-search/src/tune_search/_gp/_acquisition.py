@@ -155,9 +155,9 @@ def maximise_log_ei(
     ``canonical`` maps points to the representative of their config (a conditional space's
     inactive coordinates set to one value) before any of them is scored.
 
-    With trials running at ``pending``, log EI is lowered by :func:`pending_log_penalty` with widths
-    ``PENDING_WIDTH`` times the model's lengthscales: a copy of a running trial is excluded, its
-    close neighbours discounted. ``preference`` ranks points (an integer per row, higher better):
+    With trials running at ``pending``, log EI is lowered by :func:`pending_log_penalty` with the
+    widths of :func:`pending_widths`: a copy of a running trial is excluded, its close neighbours
+    discounted. ``preference`` ranks points (an integer per row, higher better):
     only points of the highest rank found in the initial pool may win.
     """
     dimensions = gp.x.shape[1]
