@@ -73,22 +73,22 @@ def test_log_ei_gradient_matches_finite_differences():
 
 
 def test_the_pending_penalty_excludes_copies_fades_with_distance_and_has_the_right_gradient():
-    categorical = np.array([False, False, True])
+    counts = np.array([0, 0, 3])  # two ordered coordinates, then one of 3 categories
     pending = np.array([[0.3, 0.6, 0.5], [0.8, 0.2, 1 / 6]])
     widths = np.array([0.1, 0.2, 1.0])
-    values, _ = pending_log_penalty(pending, pending, widths, categorical)
+    values, _ = pending_log_penalty(pending, pending, widths, counts)
     assert np.all(values < -27)  # a copy of a running trial: the floor, log 1e-12
-    other_category = pending_log_penalty(np.array([[0.3, 0.6, 5 / 6]]), pending, widths, categorical)[0]
+    other_category = pending_log_penalty(np.array([[0.3, 0.6, 5 / 6]]), pending, widths, counts)[0]
     assert other_category[0] == pytest.approx(0.0, abs=1e-9)  # another category is another config
     away = np.array([[0.3 + step, 0.6, 0.5] for step in (0.05, 0.1, 0.3)])
-    assert np.all(np.diff(pending_log_penalty(away, pending, widths, categorical)[0]) > 0)
+    assert np.all(np.diff(pending_log_penalty(away, pending, widths, counts)[0]) > 0)
     for point in np.random.default_rng(5).random((5, 3)):
         point[2] = 0.5
 
         def value(free, point=point):
-            return pending_log_penalty(np.array([[*free, point[2]]]), pending, widths, categorical)[0][0]
+            return pending_log_penalty(np.array([[*free, point[2]]]), pending, widths, counts)[0][0]
 
-        _, gradient = pending_log_penalty(point[None, :], pending, widths, categorical)
+        _, gradient = pending_log_penalty(point[None, :], pending, widths, counts)
         numeric = scipy.optimize.approx_fprime(point[:2], value, 1e-7)
         np.testing.assert_allclose(gradient[0, :2], numeric, rtol=1e-4, atol=1e-6)
         assert gradient[0, 2] == 0.0

@@ -9,13 +9,13 @@ away from the incumbent while its trials run, and converges late (NAS-Bench-201'
 evaluations, over 30 seeds, with TPE as of f8969db: 11 sequentially; with 8 in flight, 4 with the
 liar and 12 with the penalty below; docs/benchmarks.md).
 
-Local penalisation (González et al., 2016, for GP-BO) leaves the model alone and multiplies the
-acquisition of a candidate ``x`` by ``1 - k(x, p)`` for each running trial ``p``, where ``k`` is a
-similarity that is 1 at ``p`` and fades with distance. Here ``k`` is a Gaussian in the numerical
-coordinates whose width is set by the good model's median bandwidth there -- the scale at which
-l(x) itself tells points apart -- times exact agreement in the categorical coordinates (a different
-category is a different config). A copy of a running trial is thereby excluded, its close
-neighbours discounted, and the rest of the good region left as attractive as the model says.
+Local penalisation (:mod:`tune_search._penalty`, shared with GP-BO) leaves the model alone and
+multiplies the acquisition of a candidate ``x`` by ``1 - s(x, p)`` for each running trial ``p``,
+where ``s`` is a similarity that is 1 at ``p`` and fades with distance: a Gaussian in the numerical
+coordinates, times agreement in the categorical ones. Here the Gaussian's width is set by the good
+model's median bandwidth -- the scale at which l(x) itself tells points apart. A copy of a running
+trial is thereby excluded, its close neighbours discounted, and the rest of the good region left
+as attractive as the model says.
 
 How wide: in continuous coordinates a fraction (``scale``) of that bandwidth, because l(x) keeps
 its mass on the incumbent's neighbourhood and a wider penalty pushes the batch out of it (on the
@@ -33,10 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tune_search._parzen import ParzenEstimator
-
-_SMALLEST = 1e-12
-"""The floor of ``1 - k``: an exact copy scores ~ -27.6 per running trial instead of minus infinity,
-so if every candidate copies one, the least-copied still wins."""
+from tune_search._penalty import log_penalty, similarity
 
 
 def pending_log_penalty(
@@ -57,11 +54,6 @@ def pending_log_penalty(
             widths[index] = max(widths[index], (codes[-1] - codes[0]) / (len(codes) - 1))
         else:
             widths[index] *= scale
-    z = (candidates[:, None, numerical] - pending[None, :, numerical]) / widths
-    similarity = np.exp(-0.5 * np.einsum("cpd,cpd->cp", z, z))
-    for column in np.flatnonzero(levels > 0):
-        count = levels[column]
-        chosen = np.minimum(np.floor(candidates[:, column] * count), count - 1)
-        running = np.minimum(np.floor(pending[:, column] * count), count - 1)
-        similarity = similarity * (chosen[:, None] == running[None, :])
-    return np.asarray(np.log(np.maximum(1.0 - similarity, _SMALLEST)).sum(axis=1))
+    all_widths = np.ones(len(levels))
+    all_widths[numerical] = widths
+    return log_penalty(similarity(candidates, pending, all_widths, levels)[0])

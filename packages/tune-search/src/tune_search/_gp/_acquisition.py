@@ -15,6 +15,7 @@ import scipy.optimize
 import scipy.special
 
 from tune_search._gp._model import GaussianProcess
+from tune_search._penalty import SMALLEST, log_penalty, similarity
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _SQRT_HALF_PI = math.sqrt(math.pi / 2)
@@ -33,8 +34,6 @@ ORDINAL_PENDING_WIDTH = 0.25
 distinct configs with nothing to refine between them, and a batch spread over them found the tables'
 optima sooner, as with TPESearch's penalty (HPOLib naval, 8 in flight, 5 seeds, median log10 regret
 at 50 evaluations: -5.07 at a quarter, -4.69 at 0.002, -4.83 at one level)."""
-_SMALLEST = 1e-12
-"""The floor of ``1 - s``: an exact copy of a running trial scores ~ -27.6 lower, not minus infinity."""
 
 
 def log_h(z: np.ndarray) -> np.ndarray:
@@ -79,26 +78,18 @@ def _log_ei_with_gradient(gp: GaussianProcess, points: np.ndarray, best: float) 
 
 
 def pending_log_penalty(
-    points: np.ndarray, pending: np.ndarray, widths: np.ndarray, categorical: np.ndarray
+    points: np.ndarray, pending: np.ndarray, widths: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``sum_p log(1 - s(x, p))`` for each row ``x`` of ``points`` and its gradient in ``x``.
-
-    ``s`` is a similarity to the running trial ``p``: a Gaussian of width ``widths`` in the ordered
-    coordinates times exact agreement in the categorical ones (another category is another config).
-    It is 1 at a copy of ``p`` (floored at ``_SMALLEST``) and fades with distance; the gradient is
-    zero along categorical coordinates.
-    """
-    ordered = ~categorical
-    difference = points[:, None, :] - pending[None, :, :]  # (m, p, d)
-    z = difference[:, :, ordered] / widths[ordered]
-    similarity = np.exp(-0.5 * np.einsum("mpd,mpd->mp", z, z))
-    similarity = similarity * (difference[:, :, categorical] == 0).all(axis=2)
-    remaining = np.maximum(1.0 - similarity, _SMALLEST)
+    """:func:`~tune_search._penalty.log_penalty` for each row ``x`` of ``points`` and its gradient
+    in ``x``, which is zero along categorical coordinates (``counts`` > 0)."""
+    similarities, z = similarity(points, pending, widths, counts)
+    ordered = np.flatnonzero(counts == 0)
+    remaining = np.maximum(1.0 - similarities, SMALLEST)
     # d log(1 - s) / dx = s (x - p) / w² / (1 - s), zero where the floor holds
-    factor = np.where(1.0 - similarity > _SMALLEST, similarity / remaining, 0.0)
+    factor = np.where(1.0 - similarities > SMALLEST, similarities / remaining, 0.0)
     gradient = np.zeros(points.shape)
     gradient[:, ordered] = np.einsum("mp,mpd->md", factor, z / widths[ordered])
-    return np.log(remaining).sum(axis=1), gradient
+    return log_penalty(similarities), gradient
 
 
 def pending_widths(gp: GaussianProcess, levels: Sequence[np.ndarray | None]) -> np.ndarray:
@@ -111,19 +102,21 @@ def pending_widths(gp: GaussianProcess, levels: Sequence[np.ndarray | None]) -> 
 class _Acquisition:
     """Log EI below ``best``, minus the penalty near running trials (``pending``, possibly none)."""
 
-    def __init__(self, gp: GaussianProcess, best: float, pending: np.ndarray, widths: np.ndarray) -> None:
-        self.gp, self.best, self.pending, self.widths = gp, best, pending, widths
+    def __init__(
+        self, gp: GaussianProcess, best: float, pending: np.ndarray, widths: np.ndarray, counts: np.ndarray
+    ) -> None:
+        self.gp, self.best, self.pending, self.widths, self.counts = gp, best, pending, widths, counts
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         values = log_expected_improvement(*self.gp.predict(points), self.best)
         if len(self.pending):
-            values = values + pending_log_penalty(points, self.pending, self.widths, self.gp.categorical)[0]
+            values = values + log_penalty(similarity(points, self.pending, self.widths, self.counts)[0])
         return values
 
     def with_gradient(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values, gradient = _log_ei_with_gradient(self.gp, points, self.best)
         if len(self.pending):
-            penalty, penalty_gradient = pending_log_penalty(points, self.pending, self.widths, self.gp.categorical)
+            penalty, penalty_gradient = pending_log_penalty(points, self.pending, self.widths, self.counts)
             values, gradient = values + penalty, gradient + penalty_gradient
         return values, gradient
 
@@ -136,6 +129,7 @@ def maximise_log_ei(
     incumbents: np.ndarray,
     canonical: Callable[[np.ndarray], np.ndarray] = lambda points: points,
     pending: np.ndarray | None = None,
+    categories: np.ndarray | None = None,
     preference: Callable[[np.ndarray], np.ndarray] | None = None,
     candidates: int = 1024,
     starts: int = 8,
@@ -157,12 +151,14 @@ def maximise_log_ei(
 
     With trials running at ``pending``, log EI is lowered by :func:`pending_log_penalty` with the
     widths of :func:`pending_widths`: a copy of a running trial is excluded, its close neighbours
-    discounted. ``preference`` ranks points (an integer per row, higher better):
-    only points of the highest rank found in the initial pool may win.
+    discounted. ``categories`` gives each categorical coordinate's number of categories (0 elsewhere;
+    needed with ``pending`` in a space with categorical parameters). ``preference`` ranks points (an
+    integer per row, higher better): only points of the highest rank found in the initial pool may win.
     """
     dimensions = gp.x.shape[1]
     running = np.empty((0, dimensions)) if pending is None else pending
-    acquisition = _Acquisition(gp, best, running, pending_widths(gp, levels))
+    counts = np.zeros(dimensions, dtype=np.int64) if categories is None else categories
+    acquisition = _Acquisition(gp, best, running, pending_widths(gp, levels), counts)
     pool = canonical(_candidates(rng, dimensions, levels, gp.categorical, incumbents, candidates))
     top = None if preference is None else int(np.max(preference(pool)))
 

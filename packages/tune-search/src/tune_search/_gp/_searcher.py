@@ -115,7 +115,10 @@ class GPSearch(VectorSearcher):
             )
             best = min(best, float(np.min(believed)))
         incumbents = x[np.argsort(standardised, kind="stable")[:5]]
-        return maximise_log_ei(model, best, rng, self._codes, incumbents, self._canonical, pending, self._novelty())
+        categories = np.where(self.encoding.categorical, self.encoding.levels, 0)
+        return maximise_log_ei(
+            model, best, rng, self._codes, incumbents, self._canonical, pending, categories, self._novelty()
+        )
 
     def _novelty(self) -> Callable[[np.ndarray], np.ndarray] | None:
         """In a space of discrete parameters only: 2 for a config not tried yet, 1 for one observed
