@@ -1,10 +1,10 @@
 """Restore an experiment after its driver was killed: nothing reported is lost, nothing finished reruns.
 
 The script runs an experiment in a child driver process that is killed with SIGKILL (no cleanup, no
-chance to save anything: as when the machine goes down) after a given number of results. Then it
-restores the experiment from its directory with ``tune.Tuner.restore`` and finishes it. Every trial
-records where it started from, so the output shows which trials resumed from a checkpoint and that
-none started over.
+chance to save anything: as when the machine goes down) at a given result. Then it restores the
+experiment from its directory with ``tune.Tuner.restore`` and finishes it. Every trial records where
+it started from, so the output shows which trials resumed from a checkpoint and that none started
+over.
 
     python examples/restore_after_crash.py
     python examples/restore_after_crash.py --crash-after 10 --storage /tmp/experiments
@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,15 @@ def train(config: dict[str, Any]) -> None:
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
 
 
-class PowerCut(tune.Callback):
-    """Kills this driver with SIGKILL after ``results`` results: a crash, not an orderly stop.
+class PowerCut(tune.Stopper):
+    """Kills this driver with SIGKILL at a trial's ``results``-th result or the first after it that is
+    not a trial's first: a crash, not an orderly stop.
 
-    ``Tuner.restore`` restores the experiment's callbacks too: the restoring driver, another process,
+    A stopper rather than a callback: one that may stop a trial at any result (``decision_points``
+    left at ``None``) makes each result wait for the driver's verdict, so a trial sends its next
+    result only once the driver has committed the last one, and its checkpoint, to the journal. However fast the trials
+    run, the one reporting when the power goes has a committed checkpoint to resume from.
+    ``Tuner.restore`` restores the experiment's stopper too: the restoring driver, another process,
     gets this one back and must not be killed by it.
     """
 
@@ -51,12 +57,11 @@ class PowerCut(tune.Callback):
         self.results = results
         self.driver = os.getpid()
 
-    def on_trial_result(
-        self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
-    ) -> None:
+    def __call__(self, trial_id: str, result: Mapping[str, Any]) -> bool:
         self.results -= 1
-        if self.results == 0 and os.getpid() == self.driver:
+        if self.results <= 0 and result["training_iteration"] > 1 and os.getpid() == self.driver:
             os.kill(os.getpid(), signal.SIGKILL)
+        return False
 
 
 def run_until_the_crash(storage: str, results: int) -> None:
@@ -64,13 +69,13 @@ def run_until_the_crash(storage: str, results: int) -> None:
         train,
         param_space={"x": tune.grid_search([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])},
         tune_config=tune.TuneConfig(metric="loss", mode="min", max_concurrent_trials=2),
-        run_config=tune.RunConfig(name=NAME, storage_path=storage, callbacks=[PowerCut(results)], verbose=0),
+        run_config=tune.RunConfig(name=NAME, storage_path=storage, stop=PowerCut(results), verbose=0),
     ).fit()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--crash-after", type=int, default=14, help="results before the driver is killed")
+    parser.add_argument("--crash-after", type=int, default=14, help="results before the driver is killed (at least)")
     parser.add_argument("--storage", default=None, help="where experiments go (default: a new temporary directory)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
