@@ -90,6 +90,7 @@ class GPSearch(VectorSearcher):
         from tune_search._gp._acquisition import maximise_log_ei
         from tune_search._gp._model import GaussianProcess, Hyperparameters, fit_hyperparameters
 
+        novelty = self._novelty(x)  # from every observation, also those the fit leaves out
         x, y = self._subset(x, y, rng)
         standardised = _warp(y)
         categorical = self.encoding.categorical
@@ -116,11 +117,9 @@ class GPSearch(VectorSearcher):
             best = min(best, float(np.min(believed)))
         incumbents = x[np.argsort(standardised, kind="stable")[:5]]
         categories = np.where(self.encoding.categorical, self.encoding.levels, 0)
-        return maximise_log_ei(
-            model, best, rng, self._codes, incumbents, self._canonical, pending, categories, self._novelty()
-        )
+        return maximise_log_ei(model, best, rng, self._codes, incumbents, self._canonical, pending, categories, novelty)
 
-    def _novelty(self) -> Callable[[np.ndarray], np.ndarray] | None:
+    def _novelty(self, observations: np.ndarray) -> Callable[[np.ndarray], np.ndarray] | None:
         """In a space of discrete parameters only: 2 for a config not tried yet, 1 for one observed
         and not running, 0 for a running one (the acquisition proposes the best rank it finds).
 
@@ -133,7 +132,7 @@ class GPSearch(VectorSearcher):
         """
         if any(codes is None for codes in self._codes):
             return None
-        observed = {row.tobytes() for row in self._observations()[0]}
+        observed = {row.tobytes() for row in observations}
         running = {point.tobytes() for point in self._pending.values()}
 
         def novelty(points: np.ndarray) -> np.ndarray:
